@@ -1,0 +1,41 @@
+//===- HardwareLimits.h - named hardware numbers for codegen ----*- C++ -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every hardware number a lowering or the runtime relies on, named once with
+// its source, so no kernel or launch carries a bare literal.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_CODEGEN_HARDWARELIMITS_H
+#define MSA_CODEGEN_HARDWARELIMITS_H
+
+#include <cstdint>
+
+namespace msa::codegen {
+
+/// Threads per warp on every NVIDIA architecture (CUDA C Programming Guide).
+inline constexpr int64_t kWarpSize = 32;
+/// Warps in a Hopper warpgroup, the issuing unit of wgmma (PTX ISA 9.7.15).
+inline constexpr int64_t kWarpgroupWarps = 4;
+inline constexpr int64_t kWarpgroupThreads = kWarpSize * kWarpgroupWarps;
+/// Dynamic shared memory a kernel gets without cuFuncSetAttribute opt-in.
+inline constexpr int64_t kDefaultDynamicSmemBytes = 48 * 1024;
+/// Largest opt-in shared memory per block on sm_90 (H100/H200: 227 KiB).
+inline constexpr int64_t kSm90MaxSmemPerBlockBytes = 227 * 1024;
+/// NVVM address space of shared (workgroup) memory.
+inline constexpr unsigned kSharedAddressSpace = 3;
+/// NVVM address space of global memory.
+inline constexpr unsigned kGlobalAddressSpace = 1;
+/// Alignment TMA needs for 128-byte swizzled shared-memory tiles.
+inline constexpr int64_t kTmaSwizzleAlignmentBytes = 1024;
+/// Bytes one cp.async moves at most per thread.
+inline constexpr int64_t kCpAsyncMaxBytes = 16;
+/// Cache line of the x86-64 CPUs the cpu target runs on.
+inline constexpr int64_t kCpuCacheLineBytes = 64;
+
+} // namespace msa::codegen
+
+#endif // MSA_CODEGEN_HARDWARELIMITS_H

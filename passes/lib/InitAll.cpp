@@ -1,0 +1,29 @@
+//===- InitAll.cpp - registration of everything msa tools load ------------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "msa/InitAll.h"
+
+#include "msa/Dialect/MsaDialect.h"
+#include "msa/Passes/Passes.h"
+#include "msa/Passes/Pipelines.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/Passes.h"
+
+void msa::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<msa::MsaDialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::tensor::TensorDialect>();
+}
+
+void msa::registerAllPasses() {
+  registerMsaPasses();
+  registerPipelines();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+}
