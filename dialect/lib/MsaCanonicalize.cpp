@@ -74,6 +74,12 @@ struct DocReduceOfSingleChunks : OpRewritePattern<DocReduceOp> {
     for (auto [i, v] : llvm::enumerate(*offsets))
       if (v != static_cast<int64_t>(i))
         return rewriter.notifyMatchFailure(op, "a document has != 1 chunk");
+    // Scores of a static length other than the document count contradict
+    // the offsets; that is a runtime error, not something to rewrite.
+    int64_t scoresLen = op.getScores().getType().getDimSize(0);
+    if (!ShapedType::isDynamic(scoresLen) &&
+        scoresLen != static_cast<int64_t>(offsets->size()) - 1)
+      return rewriter.notifyMatchFailure(op, "scores length != documents");
 
     Value scores = op.getScores();
     if (scores.getType() != op.getType())

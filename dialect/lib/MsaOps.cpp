@@ -64,8 +64,11 @@ LogicalResult verifySameElementType(Operation *op, StringRef name, Value v,
   Type want = tensorType(ref).getElementType();
   if (got == want)
     return success();
+  // "the query's", "the scores'".
+  const char *possessive = refName.ends_with("s") ? "'" : "'s";
   return op->emitOpError() << "expected " << name << " element type " << want
-                           << " (the " << refName << "'s), got " << got;
+                           << " (the " << refName << possessive << "), got "
+                           << got;
 }
 
 /// `name` must have the shape `want` (described by `why`).
@@ -188,9 +191,11 @@ LogicalResult RopeOp::verify() {
   if (getTheta().convertToDouble() <= 0.0)
     return emitOpError() << "expected theta to be positive, got "
                          << getTheta().convertToDouble();
-  if (getResult().getType() != in)
-    return emitOpError() << "expected result type " << in
-                         << " (the input's), got " << getResult().getType();
+  if (failed(verifySameElementType(*this, "result", getResult(), "input",
+                                   getInput())) ||
+      failed(verifyShape(*this, "result", getResult(), in.getShape(),
+                         "the input's")))
+    return failure();
 
   RankedTensorType pos = tensorType(getPositions());
   IntegerAttr templateLen = getTemplateLenAttr(), kCfg = getKCfgAttr();

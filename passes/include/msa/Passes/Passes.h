@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include "msa/Dialect/MsaDialect.h"
+
 namespace msa {
 
 #define GEN_PASS_DECL

@@ -39,7 +39,8 @@ def MsaCanonicalizePass : Pass<"msa-canonicalize", "::mlir::ModuleOp"> {
         {k_cfg = 16 : i64, template_len = 3 : i64} : ...
     ```
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::msa::MsaDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
   let statistics = [
     Statistic<"numRewrites", "num-rewrites",
