@@ -21,6 +21,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 config.substitutions.append(("%msa_src_root", config.msa_src_root))
+config.substitutions.append(("%python", "python3"))
 tools = [ToolSubst(t, unresolved="fatal")
          for t in ["msa-opt", "msa-run", "msa-compile"]
          if os.path.exists(os.path.join(config.msa_tools_dir, t))]

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -247,6 +248,22 @@ std::string joinPath(const std::string &a, const std::string &b) {
   if (a.back() == '/')
     return a + b;
   return a + "/" + b;
+}
+
+Status removeTree(const std::string &path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? Status::ok()
+                           : ioError(path + ": cannot stat: " +
+                                     std::strerror(errno));
+  // Depth-first, physical walk: children go before their directory and
+  // links are removed, never followed.
+  auto remove = [](const char *p, const struct stat *, int, struct FTW *) {
+    return ::remove(p);
+  };
+  if (::nftw(path.c_str(), remove, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    return ioError(path + ": cannot remove: " + std::strerror(errno));
+  return Status::ok();
 }
 
 } // namespace msa::runtime

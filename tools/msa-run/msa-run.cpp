@@ -3,15 +3,56 @@
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
+//
+// make-model, encode, ask, bench, inspect (design.md §7). Every error is one
+// line on stderr naming the input and the problem, with a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
 
 #include <cstdio>
 #include <cstring>
+#include <string>
+
+namespace {
+
+const char *kUsage =
+    "usage: msa-run <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  make-model   write a random-weight MSA checkpoint (config.json,\n"
+    "               model.safetensors, tokenizer.json)\n"
+    "  ask          encode documents, route a question, decode an answer\n"
+    "\n"
+    "msa-run <command> --help lists a command's flags.\n";
+
+} // namespace
+
+namespace msa::tools {
+
+int fail(const runtime::Status &status) {
+  std::fprintf(stderr, "msa-run: %s\n", status.message().c_str());
+  return 1;
+}
+
+} // namespace msa::tools
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help")) {
-    std::printf("usage: msa-run <command> [options]\n");
-    return argc < 2 ? 1 : 0;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 1;
   }
-  std::fprintf(stderr, "msa-run: unknown command '%s'\n", argv[1]);
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "make-model")
+    return msa::tools::runMakeModel(argc, argv);
+  if (cmd == "ask")
+    return msa::tools::runAsk(argc, argv);
+  std::fprintf(stderr, "msa-run: unknown command '%s' (try msa-run --help)\n",
+               cmd.c_str());
   return 1;
 }

@@ -293,7 +293,7 @@ PrefillResult ReferenceModel::prefill(const Memory &memory,
       ids[b * width + i] = r.tokens[i - pad];
       pos[b * width + i] = start + (i - pad);
       valid[b][i] = 1;
-      routing[b][i] = r.roles[i - pad] == 0;
+      routing[b][i] = r.roles[i - pad] == kRoleRouting;
     }
   }
 

@@ -76,6 +76,10 @@ Status makeDirectories(const std::string &path);
 /// absolute `b` replaces `a`, and an empty `a` yields `b`.
 std::string joinPath(const std::string &a, const std::string &b);
 
+/// Removes `path` and, for a directory, everything under it (not following
+/// symbolic links). A missing path is not an error.
+Status removeTree(const std::string &path);
+
 } // namespace msa::runtime
 
 #endif // MSA_RUNTIME_FILEUTIL_H

@@ -109,6 +109,8 @@ private:
 
   Status parseModel(const JsonValue &model, const std::string &path);
   Status parseAddedTokens(const JsonValue &json, const std::string &path);
+  void splitOnAddedTokens(std::string_view text, bool normalized,
+                          std::vector<int32_t> &out) const;
   void encodeSection(std::string_view text, std::vector<int32_t> &out) const;
   void encodeNormalized(std::string_view text,
                         std::vector<int32_t> &out) const;

@@ -17,6 +17,7 @@
 #define MSA_RUNTIME_REFERENCE_MODEL_H
 
 #include "msa/runtime/ModelConfig.h"
+#include "msa/runtime/Roles.h"
 #include "msa/runtime/reference/Kernels.h"
 #include "msa/runtime/reference/Weights.h"
 
@@ -49,12 +50,7 @@ struct Memory {
   void append(const Memory &other, int64_t kvHeads, int64_t headDim);
 };
 
-/// One stage-2 row: its valid tokens and their roles (spec §2: 0 routing
-/// query, -1 active context, -2 template).
-struct PromptRow {
-  std::vector<int32_t> tokens;
-  std::vector<int32_t> roles;
-};
+using runtime::PromptRow;
 
 /// Per-row, per-layer KV cache handed from stage 2 to decode (§4.7).
 struct RowCache {

@@ -1,0 +1,85 @@
+//===- ModelPresets.cpp - configurations of generated test models ---------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "msa/runtime/ModelPresets.h"
+
+namespace msa::runtime {
+
+namespace {
+
+/// The MSA-4B recipe on a given backbone.
+ModelConfig withRecipe(ModelConfig c, std::vector<int64_t> routerLayers,
+                       int64_t pool, int64_t k) {
+  c.msa.routerLayers = std::move(routerLayers);
+  c.msa.poolingKernelSize = pool;
+  c.msa.topKDocs = k;
+  c.msa.docTopK = k;
+  c.msa.decoupleRouter = true;
+  c.msa.auxLoss = false;
+  c.msa.auxLossMethod = "INFONCE_DECOUPLE";
+  c.msa.headReduce = HeadReduce::kMean;
+  c.msa.queryReduce = QueryReduce::kMax;
+  c.msa.chunkReduce = ChunkReduce::kMax;
+  return c;
+}
+
+ModelConfig backbone(int64_t vocab, int64_t hidden, int64_t inter,
+                     int64_t layers, int64_t heads, int64_t kvHeads,
+                     int64_t headDim, double theta) {
+  ModelConfig c;
+  c.vocabSize = vocab;
+  c.hiddenSize = hidden;
+  c.intermediateSize = inter;
+  c.numLayers = layers;
+  c.numHeads = heads;
+  c.numKvHeads = kvHeads;
+  c.headDim = headDim;
+  c.ropeTheta = theta;
+  c.rmsNormEps = 1e-6;
+  c.maxPositionEmbeddings = 262144;
+  c.tieWordEmbeddings = true;
+  c.dtype = DType::kBF16;
+  // <|im_end|> and <|endoftext|> of the byte tokenizer (ids 258, 256).
+  c.eosTokenIds = {258, 256};
+  return c;
+}
+
+} // namespace
+
+std::vector<std::string> presetNames() {
+  return {"tiny", "small", "mid", "msa-4b"};
+}
+
+StatusOr<ModelConfig> presetConfig(const std::string &name) {
+  if (name == "tiny") // msa-semantics.md §12
+    return withRecipe(backbone(512, 64, 128, 4, 4, 2, 16, 1e4), {2, 3}, 4, 2);
+  if (name == "small") // the demo model: P and k as MSA-4B, tiny backbone
+    return withRecipe(backbone(512, 128, 384, 4, 4, 2, 32, 1e6), {2, 3}, 64, 4);
+  if (name == "mid") // the CPU benchmark of issue 4: hidden 512, 8 layers
+    return withRecipe(backbone(512, 512, 1536, 8, 8, 2, 64, 1e6),
+                      {4, 5, 6, 7}, 64, 16);
+  if (name == "msa-4b") {
+    ModelConfig c = backbone(151936, 2560, 9728, 36, 32, 8, 128, 5e6);
+    std::vector<int64_t> layers;
+    for (int64_t l = 18; l < 36; ++l)
+      layers.push_back(l);
+    return withRecipe(c, layers, 64, 16);
+  }
+  std::string names;
+  for (const std::string &n : presetNames())
+    names += (names.empty() ? "" : ", ") + n;
+  return invalidArgument("unknown preset '" + name + "' (presets: " + names +
+                         ")");
+}
+
+const std::vector<std::string> &byteTokenizerSpecials() {
+  static const std::vector<std::string> specials{
+      "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_end|>",
+      "<End-of-Retrieve>"};
+  return specials;
+}
+
+} // namespace msa::runtime
