@@ -21,6 +21,7 @@ size_t dtypeSize(DType t) {
   case DType::kF64:
   case DType::kI64:
     return 8;
+  case DType::kI8:
   case DType::kU8:
   case DType::kBool:
     return 1;
@@ -42,6 +43,8 @@ const char *dtypeName(DType t) {
     return "I32";
   case DType::kI64:
     return "I64";
+  case DType::kI8:
+    return "I8";
   case DType::kU8:
     return "U8";
   case DType::kBool:
@@ -52,8 +55,40 @@ const char *dtypeName(DType t) {
 
 std::optional<DType> parseDType(std::string_view name) {
   for (DType t : {DType::kBF16, DType::kF16, DType::kF32, DType::kF64,
-                  DType::kI32, DType::kI64, DType::kU8, DType::kBool})
+                  DType::kI32, DType::kI64, DType::kI8, DType::kU8,
+                  DType::kBool})
     if (name == dtypeName(t))
+      return t;
+  return std::nullopt;
+}
+
+const char *mlirTypeName(DType t) {
+  switch (t) {
+  case DType::kBF16:
+    return "bf16";
+  case DType::kF16:
+    return "f16";
+  case DType::kF32:
+    return "f32";
+  case DType::kF64:
+    return "f64";
+  case DType::kI32:
+    return "i32";
+  case DType::kI64:
+    return "i64";
+  case DType::kI8:
+    return "i8";
+  case DType::kU8:
+  case DType::kBool:
+    return nullptr;
+  }
+  return nullptr;
+}
+
+std::optional<DType> parseMlirTypeName(std::string_view name) {
+  for (DType t : {DType::kBF16, DType::kF16, DType::kF32, DType::kF64,
+                  DType::kI32, DType::kI64, DType::kI8})
+    if (name == mlirTypeName(t))
       return t;
   return std::nullopt;
 }

@@ -301,6 +301,7 @@ SafetensorsFile::readF32(const std::string &name,
     return out;
   case DType::kI32:
   case DType::kI64:
+  case DType::kI8:
   case DType::kU8:
   case DType::kBool:
     break;

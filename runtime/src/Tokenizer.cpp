@@ -18,8 +18,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <queue>
+#include <functional>
 
 namespace msa::runtime {
 
@@ -97,25 +96,30 @@ std::string fromByteLevel(std::string_view token) {
 //===----------------------------------------------------------------------===//
 
 // Character classes of the pre-tokenizer, as bits.
-constexpr uint8_t kClsLetter = 1;   // \p{L}
-constexpr uint8_t kClsNumber = 2;   // \p{N}
-constexpr uint8_t kClsSpace = 4;    // \s
-constexpr uint8_t kClsNewline = 8;  // [\r\n]
-constexpr uint8_t kClsInvalid = 16; // a byte that does not start valid UTF-8
+constexpr uint8_t kClsLetter = 1;  // \p{L}
+constexpr uint8_t kClsNumber = 2;  // \p{N}
+constexpr uint8_t kClsSpace = 4;   // \s
+constexpr uint8_t kClsNewline = 8; // [\r\n]
+/// The end of the text, or a byte that does not start valid UTF-8: either
+/// way the end of the text the regex sees.
+constexpr uint8_t kClsStop = 16;
 
 /// One decoded character of the text being pre-tokenized.
-struct ClassifiedChar {
+struct CharInfo {
   char32_t codePoint;
-  uint32_t offset; ///< Byte offset of the character in the text.
+  size_t length; ///< In bytes; 0 at the end of the text.
   uint8_t cls;
 };
 
 uint8_t classify(char32_t c) {
   if (c < 0x80) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+      return kClsLetter;
+    if (c >= '0' && c <= '9')
+      return kClsNumber;
     if (c == '\r' || c == '\n')
       return kClsSpace | kClsNewline;
-    if (c == ' ' || (c >= 0x09 && c <= 0x0D))
-      return kClsSpace;
+    return (c == ' ' || (c >= 0x09 && c <= 0x0D)) ? kClsSpace : 0;
   }
   if (unicode::isLetter(c))
     return kClsLetter;
@@ -124,92 +128,114 @@ uint8_t classify(char32_t c) {
   return unicode::isWhiteSpace(c) ? kClsSpace : 0;
 }
 
+/// The character at text[pos], classified.
+CharInfo charAt(std::string_view text, size_t pos) {
+  if (pos >= text.size())
+    return {0, 0, kClsStop};
+  uint8_t b = static_cast<uint8_t>(text[pos]);
+  if (b < 0x80)
+    return {b, 1, classify(b)};
+  unicode::DecodedChar d = unicode::decodeUtf8(text, pos);
+  if (!d.valid)
+    return {d.codePoint, 1, kClsStop};
+  return {d.codePoint, d.length, classify(d.codePoint)};
+}
+
 /// The contraction letters of (?i:'s|'t|'re|'ve|'m|'ll|'d), case-folded the
 /// way Oniguruma folds them: ASCII case, and U+017F LATIN SMALL LETTER LONG S
 /// folds to 's'. No other character folds to one of these letters.
-char32_t foldContractionLetter(char32_t c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A' + 'a';
-  return c == 0x17F ? 's' : c;
+char32_t foldContractionLetter(const CharInfo &c) {
+  if (c.cls & kClsStop)
+    return 0;
+  if (c.codePoint >= 'A' && c.codePoint <= 'Z')
+    return c.codePoint - 'A' + 'a';
+  return c.codePoint == 0x17F ? 's' : c.codePoint;
 }
 
-/// The end of the regex's match at chars[i], within chars[0, n) (n is the
-/// end of the text as the regex sees it). Every character starts a match, so
-/// the result is always > i. The alternatives are tried in order, with the
-/// backtracking outcome of each worked out by hand.
-size_t matchPreToken(const ClassifiedChar *chars, size_t i, size_t n) {
-  auto has = [&](size_t k, uint8_t mask) {
-    return k < n && (chars[k].cls & mask) != 0;
-  };
-  // [^\s\p{L}\p{N}]
-  auto isOther = [&](size_t k) {
-    return k < n && (chars[k].cls & (kClsLetter | kClsNumber | kClsSpace)) == 0;
-  };
-  uint8_t cls = chars[i].cls;
+/// [^\s\p{L}\p{N}], and not past the end.
+bool isOther(const CharInfo &c) {
+  return (c.cls & (kClsLetter | kClsNumber | kClsSpace | kClsStop)) == 0;
+}
+
+/// The end of the run of characters with a class in `mask` from text[pos].
+size_t skipClass(std::string_view text, size_t pos, uint8_t mask) {
+  for (CharInfo c = charAt(text, pos); c.cls & mask; c = charAt(text, pos))
+    pos += c.length;
+  return pos;
+}
+
+/// The end of the regex's match at text[i], which must hold a valid
+/// character. Every character starts a match, so the result is always > i.
+/// The alternatives are tried in order, with the backtracking outcome of
+/// each worked out by hand; they look ahead only, so characters are decoded
+/// as needed and no buffer is kept.
+size_t matchPreToken(std::string_view text, size_t i) {
+  CharInfo c0 = charAt(text, i);
+  size_t p1 = i + c0.length;
+  CharInfo c1 = charAt(text, p1);
 
   // (?i:'s|'t|'re|'ve|'m|'ll|'d)
-  if (chars[i].codePoint == '\'' && i + 1 < n) {
-    char32_t a = foldContractionLetter(chars[i + 1].codePoint);
+  if (c0.codePoint == '\'') {
+    char32_t a = foldContractionLetter(c1);
     if (a == 's' || a == 't' || a == 'm' || a == 'd')
-      return i + 2;
-    if (i + 2 < n) {
-      char32_t b = foldContractionLetter(chars[i + 2].codePoint);
+      return p1 + c1.length;
+    if (a == 'r' || a == 'v' || a == 'l') {
+      CharInfo c2 = charAt(text, p1 + c1.length);
+      char32_t b = foldContractionLetter(c2);
       if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') ||
           (a == 'l' && b == 'l'))
-        return i + 3;
+        return p1 + c1.length + c2.length;
     }
   }
 
   // [^\r\n\p{L}\p{N}]?\p{L}+ : the optional character is taken only if a
   // letter follows it; without it the match must start with a letter.
-  size_t letters = n;
-  if (cls & kClsLetter)
-    letters = i;
-  else if ((cls & (kClsNewline | kClsLetter | kClsNumber)) == 0 &&
-           has(i + 1, kClsLetter))
-    letters = i + 1;
-  if (letters != n) {
-    size_t j = letters + 1;
-    while (has(j, kClsLetter))
-      ++j;
-    return j;
-  }
+  if (c0.cls & kClsLetter)
+    return skipClass(text, p1, kClsLetter);
+  if ((c0.cls & (kClsNewline | kClsNumber)) == 0 && (c1.cls & kClsLetter))
+    return skipClass(text, p1 + c1.length, kClsLetter);
 
   // \p{N}
-  if (cls & kClsNumber)
-    return i + 1;
+  if (c0.cls & kClsNumber)
+    return p1;
 
   // " ?[^\s\p{L}\p{N}]+[\r\n]*": the space is taken only if an "other"
   // character follows it.
-  size_t others = n;
-  if (isOther(i))
+  size_t others = text.size() + 1;
+  if (isOther(c0))
     others = i;
-  else if (chars[i].codePoint == ' ' && isOther(i + 1))
-    others = i + 1;
-  if (others != n) {
-    size_t j = others + 1;
-    while (isOther(j))
-      ++j;
-    while (has(j, kClsNewline))
-      ++j;
-    return j;
+  else if (c0.codePoint == ' ' && isOther(c1))
+    others = p1;
+  if (others <= text.size()) {
+    size_t j = others;
+    for (CharInfo c = charAt(text, j); isOther(c); c = charAt(text, j))
+      j += c.length;
+    return skipClass(text, j, kClsNewline);
   }
 
-  // What is left starts with whitespace. Let [i, j) be the whitespace run.
-  size_t j = i + 1;
-  while (has(j, kClsSpace))
-    ++j;
-  // \s*[\r\n]+ : \s* gives back characters until [\r\n]+ can match, so the
-  // match ends just after the run's last newline.
-  for (size_t k = j; k > i; --k)
-    if (chars[k - 1].cls & kClsNewline)
-      return k;
+  // What is left starts with whitespace: scan its run, noting where the
+  // last newline in it ends and where its last character starts.
+  size_t lastNewlineEnd = 0;
+  size_t lastStart = i;
+  size_t j = i;
+  CharInfo c = c0;
+  while (c.cls & kClsSpace) {
+    lastStart = j;
+    j += c.length;
+    if (c.cls & kClsNewline)
+      lastNewlineEnd = j;
+    c = charAt(text, j);
+  }
+  // \s*[\r\n]+ : \s* gives back characters until [\r\n]+ can match, so
+  // the match ends just after the run's last newline.
+  if (lastNewlineEnd != 0)
+    return lastNewlineEnd;
   // \s+(?!\S) : the whole run at the end of the text, else all of it but
-  // the last character, which then prefixes the next pre-token.
-  if (j == n)
+  // its last character, which then leads the next pre-token.
+  if (c.cls & kClsStop)
     return j;
-  if (j - 1 > i)
-    return j - 1;
+  if (lastStart > i)
+    return lastStart;
   // \s+
   return j;
 }
@@ -217,39 +243,13 @@ size_t matchPreToken(const ClassifiedChar *chars, size_t i, size_t n) {
 /// Calls fn(piece) for each pre-token of `text`, in order. Invalid bytes are
 /// one-byte pieces and split the text into runs the regex sees separately.
 template <typename Fn> void forEachPreToken(std::string_view text, Fn &&fn) {
-  thread_local std::vector<ClassifiedChar> chars;
-  chars.clear();
-  for (size_t pos = 0; pos < text.size();) {
-    uint8_t b = static_cast<uint8_t>(text[pos]);
-    if (b < 0x80) {
-      chars.push_back({b, static_cast<uint32_t>(pos), classify(b)});
-      ++pos;
-      continue;
-    }
-    unicode::DecodedChar d = unicode::decodeUtf8(text, pos);
-    chars.push_back({d.codePoint, static_cast<uint32_t>(pos),
-                     d.valid ? classify(d.codePoint) : kClsInvalid});
-    pos += d.length;
-  }
-  auto offsetOf = [&](size_t index) {
-    return index < chars.size() ? chars[index].offset : text.size();
-  };
-
-  size_t i = 0;
-  while (i < chars.size()) {
-    if (chars[i].cls & kClsInvalid) {
-      fn(text.substr(chars[i].offset, 1));
-      ++i;
-      continue;
-    }
-    size_t runEnd = i;
-    while (runEnd < chars.size() && !(chars[runEnd].cls & kClsInvalid))
-      ++runEnd;
-    while (i < runEnd) {
-      size_t end = matchPreToken(chars.data(), i, runEnd);
-      fn(text.substr(offsetOf(i), offsetOf(end) - offsetOf(i)));
-      i = end;
-    }
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = (charAt(text, pos).cls & kClsStop)
+                     ? pos + 1
+                     : matchPreToken(text, pos);
+    fn(text.substr(pos, end - pos));
+    pos = end;
   }
 }
 
@@ -312,20 +312,26 @@ StatusOr<bool> getBool(const JsonValue &obj, const char *key, bool fallback,
   return v->asBool();
 }
 
-/// A token id: an integer in [0, 2^31).
-StatusOr<int32_t> toTokenId(const JsonValue &v, const std::string &key,
-                            const std::string &path) {
-  if (!v.isInteger() || v.asInt() < 0 || v.asInt() > INT32_MAX)
-    return keyError(path, key, "expected a token id (an integer in [0, 2^31))");
-  return static_cast<int32_t>(v.asInt());
-}
-
 /// Truncates long JSON for error messages.
 std::string shortDump(const JsonValue &v) {
   std::string s = v.dump();
   if (s.size() > 200)
     s = s.substr(0, 200) + "...";
   return s;
+}
+
+/// Token ids index dense tables, so a stray huge id must not make loading
+/// allocate gigabytes; real vocabularies stay far below this.
+constexpr int64_t kMaxTokenId = (int64_t(1) << 24) - 1;
+
+/// A token id: an integer in [0, kMaxTokenId].
+StatusOr<int32_t> toTokenId(const JsonValue &v, const std::string &key,
+                            const std::string &path) {
+  if (!v.isInteger() || v.asInt() < 0 || v.asInt() > kMaxTokenId)
+    return keyError(path, key,
+                    "expected a token id (an integer in [0, 2^24)), got " +
+                        shortDump(v));
+  return static_cast<int32_t>(v.asInt());
 }
 
 Status checkNormalizer(const JsonValue *normalizer, bool &nfc,
@@ -717,7 +723,8 @@ Status Tokenizer::parseAddedTokens(const JsonValue &json,
                          getBool(t, "single_word", false, key, path));
     MSA_ASSIGN_OR_RETURN(token.lstrip, getBool(t, "lstrip", false, key, path));
     MSA_ASSIGN_OR_RETURN(token.rstrip, getBool(t, "rstrip", false, key, path));
-    // HF's default: special tokens are matched on the raw text.
+    // When absent, as HF's AddedToken::from(content, special): special
+    // tokens are matched on the raw text, others on the normalized text.
     MSA_ASSIGN_OR_RETURN(token.normalized,
                          getBool(t, "normalized", !token.special, key, path));
     addedTokens_.push_back(token);

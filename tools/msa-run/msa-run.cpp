@@ -24,6 +24,7 @@ const char *kUsage =
     "  make-model   write a random-weight MSA checkpoint (config.json,\n"
     "               model.safetensors, tokenizer.json)\n"
     "  ask          encode documents, route a question, decode an answer\n"
+    "  inspect      print a bundle's manifest, kernels and plans\n"
     "\n"
     "msa-run <command> --help lists a command's flags.\n";
 
@@ -52,6 +53,8 @@ int main(int argc, char **argv) {
     return msa::tools::runMakeModel(argc, argv);
   if (cmd == "ask")
     return msa::tools::runAsk(argc, argv);
+  if (cmd == "inspect")
+    return msa::tools::runInspect(argc, argv);
   std::fprintf(stderr, "msa-run: unknown command '%s' (try msa-run --help)\n",
                cmd.c_str());
   return 1;

@@ -21,15 +21,29 @@
 namespace msa::runtime {
 
 /// Element types of checkpoints, banks and buffers.
-enum class DType : uint8_t { kBF16, kF16, kF32, kF64, kI32, kI64, kU8, kBool };
+enum class DType : uint8_t {
+  kBF16,
+  kF16,
+  kF32,
+  kF64,
+  kI32,
+  kI64,
+  kI8,
+  kU8,
+  kBool
+};
 
 /// Bytes per element.
 size_t dtypeSize(DType t);
 /// The safetensors spelling: "BF16", "F16", "F32", "F64", "I32", "I64",
-/// "U8", "BOOL".
+/// "I8", "U8", "BOOL".
 const char *dtypeName(DType t);
 /// Parses the safetensors spelling.
 std::optional<DType> parseDType(std::string_view name);
+/// The MLIR spelling used in bundle manifests: "bf16", "f16", "f32",
+/// "f64", "i32", "i64", "i8" (kU8 and kBool have none).
+const char *mlirTypeName(DType t);
+std::optional<DType> parseMlirTypeName(std::string_view name);
 
 inline uint32_t floatBits(float f) {
   uint32_t u;

@@ -28,7 +28,8 @@
 // pre-token of its own (encoded as its byte token) and ends the text the
 // regex sees, so the valid runs around it are pre-tokenized as if they were
 // separate texts; NFC is applied to the valid characters only. Hence
-// decode(encode(s)) == s for any s that NFC leaves alone.
+// decode(encode(s)) == s whenever NFC leaves the text between the added
+// tokens alone (and no added token strips whitespace), valid UTF-8 or not.
 //
 //===----------------------------------------------------------------------===//
 
