@@ -1,4 +1,4 @@
-//===- Tokenizer.cpp - byte-level BPE from a tokenizer.json ---------------===//
+//===- Tokenizer.cpp - byte-level BPE from a tokenizer.json -----*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -245,9 +245,8 @@ size_t matchPreToken(std::string_view text, size_t i) {
 template <typename Fn> void forEachPreToken(std::string_view text, Fn &&fn) {
   size_t pos = 0;
   while (pos < text.size()) {
-    size_t end = (charAt(text, pos).cls & kClsStop)
-                     ? pos + 1
-                     : matchPreToken(text, pos);
+    size_t end =
+        (charAt(text, pos).cls & kClsStop) ? pos + 1 : matchPreToken(text, pos);
     fn(text.substr(pos, end - pos));
     pos = end;
   }
@@ -395,8 +394,7 @@ Status checkPreTokenizer(const JsonValue *pre, const std::string &path) {
         "only the Qwen3 pattern has a matcher, got " +
             (pattern ? shortDump(*pattern) : std::string("none")));
   const JsonValue *behavior = split.find("behavior");
-  if (!behavior || !behavior->isString() ||
-      behavior->asString() != "Isolated")
+  if (!behavior || !behavior->isString() || behavior->asString() != "Isolated")
     return keyUnimplemented(path, splitKey + ".behavior",
                             "expected 'Isolated'");
   const JsonValue *invert = split.find("invert");
@@ -419,10 +417,10 @@ Status checkPreTokenizer(const JsonValue *pre, const std::string &path) {
 Status checkDecoder(const JsonValue *decoder, const std::string &path) {
   const JsonValue *type = decoder ? decoder->find("type") : nullptr;
   if (!type || !type->isString() || type->asString() != "ByteLevel")
-    return keyUnimplemented(path, "decoder.type",
-                            "expected a ByteLevel decoder, got " +
-                                (decoder ? shortDump(*decoder)
-                                         : std::string("none")));
+    return keyUnimplemented(
+        path, "decoder.type",
+        "expected a ByteLevel decoder, got " +
+            (decoder ? shortDump(*decoder) : std::string("none")));
   return Status::ok();
 }
 
@@ -574,8 +572,8 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &path) {
 
 Status Tokenizer::parseModel(const JsonValue &model, const std::string &path) {
   if (!model.isObject())
-    return keyError(path, "model", "expected an object, got " +
-                                       typeName(&model));
+    return keyError(path, "model",
+                    "expected an object, got " + typeName(&model));
   const JsonValue *type = model.find("type");
   if (type && !type->isString())
     return keyError(path, "model.type", "expected a string");
@@ -595,7 +593,8 @@ Status Tokenizer::parseModel(const JsonValue &model, const std::string &path) {
   const JsonValue *dropout = model.find("dropout");
   if (dropout && !dropout->isNull())
     return keyUnimplemented(path, "model.dropout", "expected null");
-  for (const char *affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+  for (const char *affix :
+       {"continuing_subword_prefix", "end_of_word_suffix"}) {
     const JsonValue *v = model.find(affix);
     if (v && !v->isNull() && !(v->isString() && v->asString().empty()))
       return keyUnimplemented(path, std::string("model.") + affix,
@@ -613,9 +612,8 @@ Status Tokenizer::parseModel(const JsonValue &model, const std::string &path) {
   vocab_.reserve(vocab->members().size());
   int64_t maxId = -1;
   for (const auto &[token, idValue] : vocab->members()) {
-    MSA_ASSIGN_OR_RETURN(int32_t id,
-                         toTokenId(idValue, "model.vocab['" + token + "']",
-                                   path));
+    MSA_ASSIGN_OR_RETURN(
+        int32_t id, toTokenId(idValue, "model.vocab['" + token + "']", path));
     vocab_.emplace(token, id);
     maxId = std::max<int64_t>(maxId, id);
   }
@@ -684,9 +682,10 @@ Status Tokenizer::parseModel(const JsonValue &model, const std::string &path) {
     auto result = vocab_.find(merged);
     if (l == vocab_.end() || r == vocab_.end() || result == vocab_.end())
       return keyError(path, key,
-                      "'" + std::string(l == vocab_.end()   ? left
-                                        : r == vocab_.end() ? right
-                                                            : merged) +
+                      "'" +
+                          std::string(l == vocab_.end()   ? left
+                                      : r == vocab_.end() ? right
+                                                          : merged) +
                           "' is not in the vocab");
     merges_->set(l->second, r->second, static_cast<int32_t>(rank),
                  result->second);
@@ -760,7 +759,8 @@ Tokenizer::fromJson(const JsonValue &json, const std::string &path) {
   if (!model)
     return keyError(path, "model", "missing");
   MSA_RETURN_IF_ERROR(tok->parseModel(*model, path));
-  MSA_RETURN_IF_ERROR(checkNormalizer(json.find("normalizer"), tok->nfc_, path));
+  MSA_RETURN_IF_ERROR(
+      checkNormalizer(json.find("normalizer"), tok->nfc_, path));
   MSA_RETURN_IF_ERROR(checkPreTokenizer(json.find("pre_tokenizer"), path));
   MSA_RETURN_IF_ERROR(checkDecoder(json.find("decoder"), path));
   // The post_processor only adds tokens for add_special_tokens=True and
@@ -907,8 +907,7 @@ void Tokenizer::encodeWord(std::string_view word,
     Symbol &left = symbols[top.pos];
     if (left.removed || left.next < 0)
       continue;
-    const MergeTable::Slot *m =
-        merges_->find(left.id, symbols[left.next].id);
+    const MergeTable::Slot *m = merges_->find(left.id, symbols[left.next].id);
     if (!m || m->merged != top.merged)
       continue;
     Symbol &right = symbols[left.next];
@@ -936,8 +935,7 @@ void Tokenizer::encodeWord(std::string_view word,
 
 void Tokenizer::encodeNormalized(std::string_view text,
                                  std::vector<int32_t> &out) const {
-  forEachPreToken(text,
-                  [&](std::string_view word) { encodeWord(word, out); });
+  forEachPreToken(text, [&](std::string_view word) { encodeWord(word, out); });
 }
 
 void Tokenizer::splitOnAddedTokens(std::string_view text, bool normalized,

@@ -1,4 +1,4 @@
-//===- Unicode.cpp - UTF-8, character classes and NFC ---------------------===//
+//===- Unicode.cpp - UTF-8, character classes and NFC -----------*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -74,11 +74,11 @@ uint8_t categoryFlags(char32_t c) {
 
 const Decomposition *findDecomposition(char32_t c) {
   const Decomposition *end = std::end(kDecompositions);
-  const Decomposition *it = std::lower_bound(
-      std::begin(kDecompositions), end, c,
-      [](const Decomposition &d, char32_t value) {
-        return d.codePoint < value;
-      });
+  const Decomposition *it =
+      std::lower_bound(std::begin(kDecompositions), end, c,
+                       [](const Decomposition &d, char32_t value) {
+                         return d.codePoint < value;
+                       });
   return (it != end && it->codePoint == c) ? it : nullptr;
 }
 
@@ -120,8 +120,7 @@ char32_t compose(char32_t a, char32_t b) {
         return c.first != key.first ? c.first < key.first
                                     : c.second < key.second;
       });
-  return (it != end && it->first == a && it->second == b) ? it->composite
-                                                          : 0;
+  return (it != end && it->first == a && it->second == b) ? it->composite : 0;
 }
 
 bool needsNfcWork(char32_t c) {

@@ -1,4 +1,4 @@
-//===- TokenizerTest.cpp - byte-level BPE tokenizer and Unicode -----------===//
+//===- TokenizerTest.cpp - byte-level BPE tokenizer and Unicode -*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -147,7 +147,8 @@ std::vector<GoldenCase> goldenCases() {
 }
 
 std::unique_ptr<Tokenizer> mustLoad(const JsonValue &json) {
-  StatusOr<std::unique_ptr<Tokenizer>> tok = Tokenizer::fromJson(json, "t.json");
+  StatusOr<std::unique_ptr<Tokenizer>> tok =
+      Tokenizer::fromJson(json, "t.json");
   EXPECT_TRUE(tok.isOk()) << tok.status().toString();
   return tok.isOk() ? std::move(tok).value() : nullptr;
 }
@@ -303,7 +304,7 @@ TEST(TokenizerPreTokenize, OnigurumaSemantics) {
 }
 
 TEST(TokenizerPreTokenize, InvalidBytesArePiecesOfTheirOwn) {
-  EXPECT_EQ(pieces("ab\xFF" "cd"), (Pieces{"ab", "\xFF", "cd"}));
+  EXPECT_EQ(pieces(std::string("ab\xFF") + "cd"), (Pieces{"ab", "\xFF", "cd"}));
   // The text before an invalid byte ends there: trailing whitespace is kept
   // whole, as at the end of a text.
   EXPECT_EQ(pieces("a  \x80 b"), (Pieces{"a", "  ", "\x80", " b"}));
@@ -396,8 +397,10 @@ TEST(TokenizerQwen3, RandomBytesNeverCrash) {
   const Tokenizer *tok = qwen3();
   ASSERT_TRUE(tok);
   std::mt19937 rng(12345);
-  const char *fragments[] = {"<|im_start|>", "<|im_end|>", "e\xCC\x81", " ",
-                             "\xE4\xBD\xA0", "\n", "'s", "12"};
+  // Pieces that exercise special tokens, combining marks and merges.
+  const char *fragments[] = {
+      "<|im_start|>", "<|im_end|>", "e\xCC\x81", "\xE4\xBD\xA0", " \n'S12",
+  };
   for (int i = 0; i < 3000; ++i) {
     std::string s = randomBytes(rng, 48);
     if (i % 2)
@@ -440,9 +443,9 @@ TEST(TokenizerQwen3, EncodeSpeed) {
   }
   auto start = std::chrono::steady_clock::now();
   std::vector<int32_t> ids = tok->encode(text);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   double rate = ids.size() / seconds;
   std::printf("[ speed    ] %zu bytes -> %zu tokens in %.3f s: %.2f M "
               "tokens/s\n",
@@ -626,7 +629,7 @@ TEST(TokenizerConfig, AddedTokenFlags) {
     json.set("normalizer", nfc);
     std::unique_ptr<Tokenizer> tok = mustLoad(json);
     ASSERT_TRUE(tok);
-    EXPECT_EQ(tok->encode("caf" "e\xCC\x81!"),
+    EXPECT_EQ(tok->encode("cafe\xCC\x81!"),
               concat({bytesOf("caf"), {256}, {'!'}}));
     // Added tokens that are not vocab entries decode to their content.
     EXPECT_EQ(tok->decode({256}), "\xC3\xA9");

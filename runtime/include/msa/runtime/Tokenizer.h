@@ -31,6 +31,12 @@
 // decode(encode(s)) == s whenever NFC leaves the text between the added
 // tokens alone (and no added token strips whitespace), valid UTF-8 or not.
 //
+// Known limits: character classes and NFC use Unicode 14.0 (Unicode.h), the
+// version of the Oniguruma that HF bundles, so characters assigned later
+// are neither letters nor digits; the single_word rule of added tokens
+// (unused by Qwen3) takes "alphanumeric" as \p{L} or \p{N}, where Rust's
+// is_alphanumeric also counts a few Alphabetic marks.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef MSA_RUNTIME_TOKENIZER_H
@@ -113,8 +119,7 @@ private:
   void splitOnAddedTokens(std::string_view text, bool normalized,
                           std::vector<int32_t> &out) const;
   void encodeSection(std::string_view text, std::vector<int32_t> &out) const;
-  void encodeNormalized(std::string_view text,
-                        std::vector<int32_t> &out) const;
+  void encodeNormalized(std::string_view text, std::vector<int32_t> &out) const;
   void encodeWord(std::string_view word, std::vector<int32_t> &out) const;
 
   int64_t vocabSize_ = 0;
