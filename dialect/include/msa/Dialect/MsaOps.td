@@ -362,4 +362,6 @@ def Msa_SparseAttentionOp : Msa_Op<"sparse_attention",
   let hasVerifier = 1;
 }
 
+include "msa/Dialect/MsaKernelOps.td"
+
 #endif // MSA_DIALECT_MSAOPS_TD
