@@ -123,8 +123,8 @@ public:
   /// and every plan. Errors are one line starting with `path`.
   static StatusOr<std::unique_ptr<Bundle>> open(const std::string &path);
   /// As open() on bytes in memory; `name` stands for the path in errors.
-  static StatusOr<std::unique_ptr<Bundle>>
-  fromBytes(std::vector<uint8_t> bytes, const std::string &name);
+  static StatusOr<std::unique_ptr<Bundle>> fromBytes(std::vector<uint8_t> bytes,
+                                                     const std::string &name);
 
   ~Bundle();
   Bundle(const Bundle &) = delete;

@@ -1,0 +1,96 @@
+//===- FuseAssembly.cpp - read selected chunks by index in attention ------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "msa/Passes/Passes.h"
+
+#include "msa/Dialect/MsaOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace msa {
+#define GEN_PASS_DEF_MSAFUSEASSEMBLYPASS
+#include "msa/Passes/Passes.h.inc"
+} // namespace msa
+
+using namespace mlir;
+using namespace msa;
+
+namespace {
+
+/// Both memory operands gathered with one selection.
+struct GatherPair {
+  GatherChunksOp key, value;
+};
+
+std::optional<GatherPair> matchGathers(Value memKey, Value memValue) {
+  if (!memKey)
+    return std::nullopt;
+  auto k = memKey.getDefiningOp<GatherChunksOp>();
+  auto v = memValue.getDefiningOp<GatherChunksOp>();
+  if (!k || !v || !k.getResult().hasOneUse() || !v.getResult().hasOneUse())
+    return std::nullopt;
+  if (k.getIndices() != v.getIndices() || k.getCount() != v.getCount() ||
+      k.getChunkOffsets() != v.getChunkOffsets())
+    return std::nullopt;
+  return GatherPair{k, v};
+}
+
+struct FuseGathersIntoSparse : OpRewritePattern<SparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<GatherPair> g =
+        matchGathers(op.getMemoryKey(), op.getMemoryValue());
+    if (!g)
+      return rewriter.notifyMatchFailure(op, "memory not two fusible gathers");
+    rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
+        op, op.getType(), op.getQuery(), op.getTemplateKey(),
+        op.getTemplateValue(), g->key.getSource(), g->value.getSource(),
+        g->key.getChunkOffsets(), g->key.getIndices(), g->key.getCount(),
+        op.getLocalKey(), op.getLocalValue(), op.getLocalValid(),
+        /*positions=*/Value(), op.getCausalAttr(), op.getScaleAttr(),
+        FloatAttr(), IntegerAttr(), IntegerAttr());
+    return success();
+  }
+};
+
+/// The same for a memory_attention that attends gathered memory whole
+/// (what msa-fuse-rope makes of a sparse_attention it fused first).
+struct FuseGathersIntoMemory : OpRewritePattern<MemoryAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MemoryAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getIndices())
+      return rewriter.notifyMatchFailure(op, "already reads by index");
+    std::optional<GatherPair> g =
+        matchGathers(op.getMemoryKey(), op.getMemoryValue());
+    if (!g)
+      return rewriter.notifyMatchFailure(op, "memory not two fusible gathers");
+    rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
+        op, op.getType(), op.getQuery(), op.getTemplateKey(),
+        op.getTemplateValue(), g->key.getSource(), g->value.getSource(),
+        g->key.getChunkOffsets(), g->key.getIndices(), g->key.getCount(),
+        op.getLocalKey(), op.getLocalValue(), op.getLocalValid(),
+        op.getPositions(), op.getCausalAttr(), op.getScaleAttr(),
+        op.getRopeThetaAttr(), op.getTemplateLenAttr(), op.getKCfgAttr());
+    return success();
+  }
+};
+
+struct MsaFuseAssemblyPass
+    : msa::impl::MsaFuseAssemblyPassBase<MsaFuseAssemblyPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseGathersIntoSparse, FuseGathersIntoMemory>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
