@@ -165,7 +165,8 @@ class ManifestParser {
 public:
   explicit ManifestParser(const std::string &file) : file_(file) {}
 
-  StatusOr<ParsedManifest> parse(const JsonValue &root, uint32_t abiVersion);
+  StatusOr<ParsedManifest> parse(const JsonValue &root,
+                                 uint32_t abiVersion) const;
 
 private:
   Status error(const std::string &at, const std::string &what) const {
@@ -272,7 +273,7 @@ private:
 };
 
 StatusOr<ParsedManifest> ManifestParser::parse(const JsonValue &root,
-                                               uint32_t abiVersion) {
+                                               uint32_t abiVersion) const {
   MSA_RETURN_IF_ERROR(object(root, "",
                              {"format", "abi_version", "producer", "target",
                               "model", "kernels", "entries"}));
@@ -841,13 +842,21 @@ Status Bundle::parseContainer() {
     sections_.push_back(std::move(s));
   }
 
+  // Empty ranges hold no bytes, so they overlap nothing.
+  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
+                              [](const Range &r) { return r.begin == r.end; }),
+               ranges.end());
   std::sort(ranges.begin(), ranges.end(),
             [](const Range &x, const Range &y) { return x.begin < y.begin; });
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    // Empty ranges hold no bytes, so they overlap nothing.
-    const Range &prev = ranges[i - 1], &next = ranges[i];
-    if (prev.begin < prev.end && next.begin < next.end && next.begin < prev.end)
-      return dataLoss(p + ": " + prev.what + " and " + next.what + " overlap");
+  // Sorted by start, a range overlaps an earlier one exactly when it starts
+  // before the furthest end seen so far.
+  const Range *furthest = nullptr;
+  for (const Range &r : ranges) {
+    if (furthest && r.begin < furthest->end)
+      return dataLoss(p + ": " + furthest->what + " and " + r.what +
+                      " overlap");
+    if (!furthest || r.end > furthest->end)
+      furthest = &r;
   }
   return Status::ok();
 }
