@@ -73,9 +73,6 @@ LogicalResult EncodeDocsOp::verify() {
       failed(verifyRopeTheta(*this, getRopeThetaAttr(), q[2])) ||
       failed(verifyShape(*this, "result", getResult(), q, "the query's")))
     return failure();
-  if (IntegerAttr block = getBlockKAttr())
-    if (failed(verifyPositive(*this, "block_k", block.getInt())))
-      return failure();
 
   if (Value rotated = getRotatedKey()) {
     if (!getRopeThetaAttr())

@@ -30,7 +30,7 @@ struct DocAttentionToEncode : OpRewritePattern<DocAttentionOp> {
         rewriter, op.getLoc(), TypeRange{op.getType()}, op.getQuery(),
         op.getKey(), op.getValue(), op.getSegments(), Value(),
         op.getScaleAttr(), FloatAttr(), IntegerAttr(), IntegerAttr(), false,
-        false, IntegerAttr());
+        false);
     rewriter.replaceOp(op, encode.getResult());
     return success();
   }

@@ -145,8 +145,7 @@ LogicalResult fuse(Operation *base, EncodeDocsOp encode, PoolGroup g,
       rewriter, base->getLoc(), types, query, key, value, segments,
       g.router ? g.router.getInput() : Value(), scale, theta,
       g.key.getChunkSizeAttr(), rewriter.getI64IntegerAttr(g.firstSegment),
-      g.router && g.router.getNormalize(), keepRotated,
-      encode ? encode.getBlockKAttr() : IntegerAttr());
+      g.router && g.router.getNormalize(), keepRotated);
   rewriter.replaceOp(g.key, fused.getPooledKey());
   rewriter.replaceOp(g.value, fused.getPooledValue());
   if (g.router)

@@ -52,7 +52,7 @@ struct FuseDocumentRope : OpRewritePattern<DocAttentionOp> {
         op.getValue(), op.getSegments(), /*router_key=*/Value(),
         op.getScaleAttr(), q.getThetaAttr(), /*chunk_size=*/IntegerAttr(),
         /*first_pooled_segment=*/IntegerAttr(), /*normalize_router=*/false,
-        /*emit_rotated_key=*/keyUsedElsewhere, /*block_k=*/IntegerAttr());
+        /*emit_rotated_key=*/keyUsedElsewhere);
     if (keyUsedElsewhere)
       rewriter.replaceAllUsesExcept(k.getResult(), fused.getRotatedKey(), op);
     rewriter.replaceOp(op, fused.getResult());

@@ -87,13 +87,21 @@ std::string item(const std::string &at, size_t i) {
   return at + "[" + std::to_string(i) + "]";
 }
 
+/// "T", "S-1", "S+2" or "64".
+std::string formatDim(const PlanDim &d) {
+  if (!d.isSymbol())
+    return std::to_string(d.value);
+  if (d.value == 0)
+    return d.symbol;
+  return d.symbol + (d.value > 0 ? "+" : "") + std::to_string(d.value);
+}
+
 std::string formatShape(const std::vector<PlanDim> &shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i)
       out += ", ";
-    out +=
-        shape[i].isSymbol() ? shape[i].symbol : std::to_string(shape[i].value);
+    out += formatDim(shape[i]);
   }
   return out + "]";
 }
@@ -108,13 +116,8 @@ std::string formatShape(const std::vector<std::optional<int64_t>> &shape) {
   return out + "]";
 }
 
-std::string formatDim(const PlanDim &d) {
-  return d.isSymbol() ? d.symbol : std::to_string(d.value);
-}
-
 bool sameDim(const PlanDim &x, const PlanDim &y) {
-  return x.isSymbol() == y.isSymbol() &&
-         (x.isSymbol() ? x.symbol == y.symbol : x.value == y.value);
+  return x.symbol == y.symbol && x.value == y.value;
 }
 
 /// A buffer's element count as an integer factor times a product of
@@ -127,7 +130,7 @@ struct ElementCount {
   explicit ElementCount(const std::vector<PlanDim> &shape) {
     for (const PlanDim &d : shape) {
       if (d.isSymbol())
-        symbols.push_back(d.symbol);
+        symbols.push_back(formatDim(d));
       else if (__builtin_mul_overflow(factor, d.value, &factor))
         known = false;
     }
@@ -250,6 +253,8 @@ private:
                      KernelSpec &out) const;
   Status parseEntry(const JsonValue &v, const std::string &at,
                     const ParsedManifest &m, PlanEntry &out) const;
+  StatusOr<PlanDim> planDim(const JsonValue &dim, const std::string &at,
+                            const std::set<std::string> &symbols) const;
   Status parseBuffer(const JsonValue &v, const std::string &at,
                      const std::set<std::string> &symbols,
                      PlanBuffer &out) const;
@@ -450,22 +455,36 @@ Status ManifestParser::parseBuffer(const JsonValue &v, const std::string &at,
   MSA_RETURN_IF_ERROR(array(*shape, shapeAt));
   for (size_t d = 0; d < shape->elements().size(); ++d) {
     const JsonValue &dim = shape->elements()[d];
-    PlanDim pd;
-    if (dim.isString() && !dim.asString().empty()) {
-      if (!symbols.count(dim.asString()))
-        return error(item(shapeAt, d), "symbol " + quoted(dim.asString()) +
-                                           " is not declared in symbols");
-      pd.symbol = dim.asString();
-    } else if (dim.isInteger() && dim.asInt() >= 0) {
-      pd.value = dim.asInt();
-    } else {
-      return error(item(shapeAt, d),
-                   "expected a non-negative integer or a symbol, got " +
-                       describe(dim));
-    }
+    MSA_ASSIGN_OR_RETURN(PlanDim pd, planDim(dim, item(shapeAt, d), symbols));
     out.shape.push_back(std::move(pd));
   }
   return stringMember(v, at, "weight", out.weight, true);
+}
+
+StatusOr<PlanDim>
+ManifestParser::planDim(const JsonValue &dim, const std::string &at,
+                        const std::set<std::string> &symbols) const {
+  PlanDim pd;
+  const JsonValue *sym = &dim;
+  if (dim.isArray() && dim.elements().size() == 2 &&
+      dim.elements()[1].isInteger()) {
+    sym = &dim.elements()[0];
+    pd.value = dim.elements()[1].asInt();
+  }
+  if (sym->isString() && !sym->asString().empty()) {
+    if (!symbols.count(sym->asString()))
+      return error(at, "symbol " + quoted(sym->asString()) +
+                           " is not declared in symbols");
+    pd.symbol = sym->asString();
+    return pd;
+  }
+  if (sym == &dim && dim.isInteger() && dim.asInt() >= 0) {
+    pd.value = dim.asInt();
+    return pd;
+  }
+  return error(at, "expected a non-negative integer, a symbol or [symbol, "
+                   "integer], got " +
+                       describe(dim));
 }
 
 StatusOr<const PlanBuffer *>
@@ -624,8 +643,37 @@ Status ManifestParser::parseStep(const JsonValue &v, const std::string &at,
     return checkView(at, *src, *dst);
   }
 
-  return error(child(at, "op"), "expected \"launch\", \"gemm\" or \"view\", "
-                                "got " +
+  if (op == "slice") {
+    out.kind = PlanStep::Kind::kSlice;
+    MSA_RETURN_IF_ERROR(object(v, at, {"op", "src", "dst", "offset"}));
+    MSA_ASSIGN_OR_RETURN(const JsonValue *srcRef, required(v, at, "src"));
+    MSA_ASSIGN_OR_RETURN(const PlanBuffer *src,
+                         bufferRef(*srcRef, child(at, "src"), entry));
+    MSA_ASSIGN_OR_RETURN(const JsonValue *dstRef, required(v, at, "dst"));
+    MSA_ASSIGN_OR_RETURN(const PlanBuffer *dst,
+                         bufferRef(*dstRef, child(at, "dst"), entry));
+    MSA_ASSIGN_OR_RETURN(const JsonValue *off, required(v, at, "offset"));
+    std::set<std::string> symbols(entry.symbols.begin(), entry.symbols.end());
+    MSA_ASSIGN_OR_RETURN(out.offset,
+                         planDim(*off, child(at, "offset"), symbols));
+    out.src = src->id;
+    out.dst = dst->id;
+    std::string what = "slice of buffer " + std::to_string(src->id) + " " +
+                       formatShape(src->shape) + " as buffer " +
+                       std::to_string(dst->id) + " " + formatShape(dst->shape);
+    if (src->dtype != dst->dtype)
+      return error(at, what + " changes the dtype");
+    if (src->shape.empty() || src->shape.size() != dst->shape.size())
+      return error(at, what + " changes the rank or slices a scalar");
+    for (size_t d = 1; d < src->shape.size(); ++d)
+      if (!sameDim(src->shape[d], dst->shape[d]))
+        return error(at, what + " changes dimension " + std::to_string(d) +
+                             " (slices take whole rows)");
+    return Status::ok();
+  }
+
+  return error(child(at, "op"), "expected \"launch\", \"gemm\", \"view\" "
+                                "or \"slice\", got " +
                                     describe(*v.find("op")));
 }
 

@@ -110,6 +110,16 @@ std::string stepString(const Bundle &bundle, const PlanStep &step) {
            bufferRef(step.c);
   case PlanStep::Kind::kView:
     return "view " + bufferRef(step.src) + " -> " + bufferRef(step.dst);
+  case PlanStep::Kind::kSlice: {
+    const PlanDim &o = step.offset;
+    std::string off = !o.isSymbol() ? std::to_string(o.value)
+                      : o.value == 0
+                          ? o.symbol
+                          : o.symbol + (o.value > 0 ? "+" : "") +
+                                std::to_string(o.value);
+    return "slice " + bufferRef(step.src) + "[" + off + ":] -> " +
+           bufferRef(step.dst);
+  }
   }
   return "?";
 }

@@ -681,10 +681,12 @@ TEST(BundleManifest, SchemaErrorsNameTheJsonPath) {
             "non-negative integer or null, got -1");
   EXPECT_EQ(manifestError("\"shape\": [\"T\"]", "\"shape\": [1.5]"),
             "bundle.msab: manifest: entries.encode_block.buffers[0].shape[0]: "
-            "expected a non-negative integer or a symbol, got 1.5");
+            "expected a non-negative integer, a symbol or [symbol, integer], "
+            "got 1.5");
   EXPECT_EQ(manifestError("{\"op\": \"view\", ", "{\"op\": \"copy\", "),
             "bundle.msab: manifest: entries.encode_block.steps[3].op: "
-            "expected \"launch\", \"gemm\" or \"view\", got \"copy\"");
+            "expected \"launch\", \"gemm\", \"view\" or \"slice\", got "
+            "\"copy\"");
   EXPECT_EQ(manifestError("\"symbols\": [\"T\", \"C\"]",
                           "\"symbols\": [\"T\", \"T\"]"),
             "bundle.msab: manifest: entries.encode_block.symbols[1]: "

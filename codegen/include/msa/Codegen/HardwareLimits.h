@@ -35,6 +35,10 @@ inline constexpr int64_t kTmaSwizzleAlignmentBytes = 1024;
 inline constexpr int64_t kCpAsyncMaxBytes = 16;
 /// Cache line of the x86-64 CPUs the cpu target runs on.
 inline constexpr int64_t kCpuCacheLineBytes = 64;
+/// f32 lanes of one AVX2 (256-bit) vector register.
+inline constexpr int64_t kCpuAvx2F32Lanes = 8;
+/// f32 lanes of one AVX-512 (512-bit) vector register.
+inline constexpr int64_t kCpuAvx512F32Lanes = 16;
 
 } // namespace msa::codegen
 

@@ -8,8 +8,9 @@
 // kernel family with its fused prologue and epilogue, still on tensors so
 // verifiers and canonicalizers apply; msa-outline-kernels moves each into a
 // kernel function on memrefs, where the target lowering turns it into loops.
-// Tile sizes are attributes chosen from KernelConfig, so a researcher can
-// override them in the IR.
+// Tile sizes are the discardable dictionary `msa.tiles` ({vector_width,
+// block_k, ...}) that msa-assign-tiles sets from KernelConfig, so a
+// researcher can override them in the IR.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,8 +60,7 @@ def Msa_EncodeDocsOp : Msa_Op<"encode_docs",
                        OptionalAttr<I64Attr>:$chunk_size,
                        OptionalAttr<I64Attr>:$first_pooled_segment,
                        UnitAttr:$normalize_router,
-                       UnitAttr:$emit_rotated_key,
-                       OptionalAttr<I64Attr>:$block_k);
+                       UnitAttr:$emit_rotated_key);
   // The optional results follow from the attributes and the router operand,
   // so they are one variadic list with named accessors.
   let results = (outs Variadic<Msa_Float3D>:$outputs);

@@ -67,8 +67,10 @@ struct KernelSpec {
 };
 
 /// One dimension of a plan buffer: a static size or a symbol bound per call.
+/// A buffer dimension: an integer, or a symbol plus a constant
+/// (manifest `"T"` or `["S", -1]`).
 struct PlanDim {
-  int64_t value = 0; ///< Meaningful when !isSymbol().
+  int64_t value = 0; ///< The integer, or the constant added to the symbol.
   std::string symbol;
   bool isSymbol() const { return !symbol.empty(); }
 };
@@ -85,12 +87,13 @@ struct PlanBuffer {
 
 /// One step of an execution plan. Only the fields of its kind are set.
 struct PlanStep {
-  enum class Kind { kLaunch, kGemm, kView };
+  enum class Kind { kLaunch, kGemm, kView, kSlice };
   Kind kind = Kind::kLaunch;
   size_t kernel = 0;         ///< kLaunch: index into Bundle::kernels().
   std::vector<int64_t> args; ///< kLaunch: buffer ids, operands then results.
   int64_t a = -1, b = -1, c = -1; ///< kGemm: c = a bᵀ.
-  int64_t src = -1, dst = -1;     ///< kView: dst aliases src.
+  int64_t src = -1, dst = -1;     ///< kView, kSlice: dst aliases src.
+  PlanDim offset;                 ///< kSlice: first row of src in dst.
 };
 
 /// The execution plan of one entry function.

@@ -6,6 +6,7 @@
 
 #include "msa/InitAll.h"
 
+#include "msa/Codegen/Passes.h"
 #include "msa/Dialect/MsaDialect.h"
 #include "msa/Passes/Passes.h"
 #include "msa/Passes/Pipelines.h"
@@ -17,11 +18,15 @@
 
 void msa::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<msa::MsaDialect, mlir::arith::ArithDialect,
-                  mlir::func::FuncDialect, mlir::tensor::TensorDialect>();
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::func::FuncDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
 }
 
 void msa::registerAllPasses() {
   registerMsaPasses();
+  registerMsaCodegenPasses();
   registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,0 +1,58 @@
+//===- KernelConfig.h - every tile choice, with its reason ------*- C++ -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one table of tile sizes (FA3's tile_size.h analogue): what each kernel
+// family uses on each target, chosen in one function with the reason for
+// every branch. msa-assign-tiles copies these into the IR as attributes, so
+// a researcher can override them there; the lowerings read the attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_CODEGEN_KERNELCONFIG_H
+#define MSA_CODEGEN_KERNELCONFIG_H
+
+#include <cstdint>
+#include <string>
+
+namespace msa::codegen {
+
+/// What the code generator knows about the machine it targets.
+struct TargetInfo {
+  enum class Kind { kCpu, kCuda };
+  Kind kind = Kind::kCpu;
+  /// CPU: widest f32 vector in elements (8 for AVX2, 16 for AVX-512).
+  int64_t cpuVectorF32 = 8;
+  /// CUDA: compute capability times ten (90 for sm_90).
+  int64_t smVersion = 0;
+
+  /// The CPU target for an LLVM CPU name ("x86-64-v3", "x86-64-v4",
+  /// "native" resolved by the caller).
+  static TargetInfo cpu(const std::string &cpuName);
+};
+
+/// Tiles of one kernel instance.
+struct KernelTiles {
+  /// Elements per vector along the head dim (or row) of CPU kernels.
+  int64_t vectorWidth = 1;
+  /// Keys scored per step of the attention inner loop (register blocking).
+  int64_t blockK = 1;
+  /// Independent candidate blocks of route_topk (work items per row).
+  int64_t routeBlocks = 64;
+  /// Why these numbers; printed by msa-compile --print-tiles.
+  std::string reason;
+};
+
+/// Kernel families with distinct tile needs.
+enum class KernelFamily { kRowwise, kEncodeAttention, kMemoryAttention, kRoute };
+
+/// The tiles for `family` with rows (or heads) of `innerDim` elements on
+/// `target`.
+KernelTiles chooseTiles(const TargetInfo &target, KernelFamily family,
+                        int64_t innerDim);
+
+} // namespace msa::codegen
+
+#endif // MSA_CODEGEN_KERNELCONFIG_H

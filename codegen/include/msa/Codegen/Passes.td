@@ -1,0 +1,80 @@
+//===- Passes.td - target code generation passes of msa ----*- tablegen -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The passes between fused msa IR and machine code, alphabetical: tile
+// assignment from KernelConfig, outlining of kernels, and the cpu lowering
+// to loops. Target-independent rewrites live in passes/Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_CODEGEN_PASSES_TD
+#define MSA_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MsaAssignTilesPass : Pass<"msa-assign-tiles", "::mlir::ModuleOp"> {
+  let summary = "Set each kernel op's msa.tiles from the KernelConfig table";
+  let description = [{
+    Every op that becomes a kernel gets the discardable dictionary
+    `msa.tiles` (`vector_width`, `block_k`, `route_blocks`) chosen by
+    `chooseTiles` for the target. An op that already carries `msa.tiles` is
+    left as written, so tiles can be overridden in the IR.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "cpu or cuda:sm_90">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"x86-64-v3\"",
+           "LLVM CPU name of the cpu target">
+  ];
+}
+
+def MsaLowerKernelsToLoopsPass
+    : Pass<"msa-lower-kernels-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lower outlined kernels to scf loops and vector ops (cpu)";
+  let description = [{
+    In every function marked `msa.kernel`, replaces the kernel op (read
+    through `bufferization.to_tensor` of the arguments, written with
+    `bufferization.materialize_in_destination`) by loops over the work-item
+    range `[begin, end)` on the memref arguments: `scf.for` over items and
+    rows, `vector` loads, FMAs and reductions along the head dimension with
+    the op's `vector_width`, f32 arithmetic with rounding to the element type
+    exactly where the reference rounds. The result is ready for the upstream
+    conversions to the LLVM dialect.
+
+    Precondition: msa-outline-kernels ran. Fails with an error naming the op
+    for a kernel op without a cpu lowering.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MsaOutlineKernelsPass : Pass<"msa-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Move every kernel op into a kernel function on memrefs";
+  let description = [{
+    In entry functions, each op that runs as a kernel (every msa compute op
+    except `msa.linear`, which the runtime's GEMM provider runs, and
+    elementwise `arith` ops on tensors) is replaced by an `msa.dispatch` of a
+    new `func.func` marked `msa.kernel`. Its arguments are memrefs for the
+    op's operands, then its results, then the work-item range; its body reads
+    the arguments with `bufferization.to_tensor`, applies the op and writes
+    the results with `bufferization.materialize_in_destination`. The
+    function also records its grid (`msa.grid`, how many work items a launch
+    has, from its arguments' dimensions). Identical ops (same attributes and
+    types: every layer of a model) share one kernel.
+
+    Fails on `msa.gather_chunks`, whose result size is data-dependent: it
+    must have been fused into attention (msa-fuse-assembly).
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect",
+                           "::msa::MsaDialect"];
+}
+
+#endif // MSA_CODEGEN_PASSES_TD
