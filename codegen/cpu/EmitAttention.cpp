@@ -273,6 +273,12 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
     count = a.operands[i++];
   }
   Value lk = a.operands[i++], lv = a.operands[i++], valid = a.operands[i++];
+  Value ak, av, avalid;
+  if (op.getAppendKey()) {
+    ak = a.operands[i++];
+    av = a.operands[i++];
+    avalid = a.operands[i++];
+  }
   if (op.getPositions())
     positions = a.operands[i++];
   Value out = a.results[0];
@@ -290,6 +296,7 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
   Value zero = e.index(0), one = e.index(1);
   Value hqI = e.index(hq);
   Value tokens = e.dim(q, 0), localLen = e.dim(lk, 0);
+  Value appendLen = ak ? e.dim(ak, 0) : zero;
   Value rotated, cosv, sinv;
   if (positions) {
     rotated = e.stackBuffer({d}, e.f32Type());
@@ -335,15 +342,22 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
       st = att.range(st, zero, e.dim(mk, 1), mk, headMajor, mv, headMajor,
                      nullptr);
     }
-    // Local keys: valid ones, bottom-right causal unless a block step.
-    Value hi = localLen;
-    if (!block)
-      hi = e.mini(localLen,
-                  e.addi(e.subi(localLen, tokens), e.addi(t, one)));
-    st = att.range(st, zero, hi, lk, tokenMajor, lv, tokenMajor, [&](Value j) {
-      Value bit = e.loadBool(valid, {j});
-      return bit;
-    });
+    // Local keys, then appended ones: valid ones, bottom-right causal over
+    // both together unless a block step. Query t sees combined index
+    // j <= L + A - T + t.
+    Value total = e.addi(localLen, appendLen);
+    Value limit = e.addi(e.subi(total, tokens), e.addi(t, one));
+    Value hi = block ? localLen : e.mini(localLen, limit);
+    st = att.range(st, zero, hi, lk, tokenMajor, lv, tokenMajor,
+                   [&](Value j) { return e.loadBool(valid, {j}); });
+    if (ak) {
+      Value appHi = block ? appendLen
+                          : e.mini(appendLen, e.subi(limit, localLen));
+      // A negative bound (query before the appended block) means none.
+      appHi = arith::MaxSIOp::create(e.b, e.loc, appHi, zero);
+      st = att.range(st, zero, appHi, ak, tokenMajor, av, tokenMajor,
+                     [&](Value j) { return e.loadBool(avalid, {j}); });
+    }
     att.finish(st, out, {t, h});
   });
   return success();

@@ -75,10 +75,19 @@ Emitter::ifThenElse(Value cond, TypeRange types,
   auto ifOp = scf::IfOp::create(b, loc, types, cond, /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(b, loc, then());
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(b, loc, otherwise());
+    // Without results the builder already put an empty scf.yield in each
+    // block; build before it.
+    auto fill = [&](Block *block, const std::function<SmallVector<Value>()> &f) {
+      if (types.empty()) {
+        b.setInsertionPoint(block->getTerminator());
+        (void)f();
+      } else {
+        b.setInsertionPointToStart(block);
+        scf::YieldOp::create(b, loc, f());
+      }
+    };
+    fill(ifOp.thenBlock(), then);
+    fill(ifOp.elseBlock(), otherwise);
   }
   return SmallVector<Value>(ifOp.getResults());
 }

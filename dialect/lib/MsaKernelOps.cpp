@@ -196,9 +196,34 @@ LogicalResult MemoryAttentionOp::verify() {
   if (conflict(validLen, local[0]))
     return emitOpError() << "expected local_valid of length " << local[0]
                          << " (the local tokens), got " << validLen;
-  if (!ShapedType::isDynamic(q[0]) && !ShapedType::isDynamic(local[0]) &&
-      q[0] > local[0])
-    return emitOpError() << "expected at most " << local[0]
+  bool anyAppend = getAppendKey() || getAppendValue() || getAppendValid();
+  if (anyAppend && !(getAppendKey() && getAppendValue() && getAppendValid()))
+    return emitOpError()
+           << "expected append_key, append_value and append_valid together";
+  int64_t localTokens = local[0];
+  if (Value ak = getAppendKey()) {
+    ArrayRef<int64_t> app = tensorType(ak).getShape();
+    if (failed(verifyShape(*this, "append key", ak,
+                           {ShapedType::kDynamic, kvHeads, q[2]},
+                           "tokens x kv heads x head dim")) ||
+        failed(verifyShape(*this, "append value", getAppendValue(), app,
+                           "the append key's")) ||
+        failed(verifySameElementType(*this, "append key", ak, "query",
+                                     getQuery())) ||
+        failed(verifySameElementType(*this, "append value", getAppendValue(),
+                                     "query", getQuery())))
+      return failure();
+    int64_t appValid = tensorType(getAppendValid()).getDimSize(0);
+    if (conflict(appValid, app[0]))
+      return emitOpError() << "expected append_valid of length " << app[0]
+                           << " (the appended tokens), got " << appValid;
+    localTokens = ShapedType::isDynamic(local[0]) || ShapedType::isDynamic(app[0])
+                      ? ShapedType::kDynamic
+                      : local[0] + app[0];
+  }
+  if (!ShapedType::isDynamic(q[0]) && !ShapedType::isDynamic(localTokens) &&
+      q[0] > localTokens)
+    return emitOpError() << "expected at most " << localTokens
                          << " query tokens (the local tokens), got " << q[0];
 
   if ((getPositions() == nullptr) != (getRopeThetaAttr() == nullptr))

@@ -45,7 +45,8 @@ struct SparseToMemoryAttention : OpRewritePattern<SparseAttentionOp> {
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(), Value(),
         Value(), Value(), op.getLocalKey(), op.getLocalValue(),
-        op.getLocalValid(), Value(), op.getCausalAttr(), op.getScaleAttr(),
+        op.getLocalValid(), Value(), Value(), Value(), Value(),
+        op.getCausalAttr(), op.getScaleAttr(),
         FloatAttr(), IntegerAttr(), IntegerAttr());
     return success();
   }

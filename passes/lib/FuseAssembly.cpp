@@ -8,6 +8,7 @@
 
 #include "msa/Dialect/MsaOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -52,9 +53,9 @@ struct FuseGathersIntoSparse : OpRewritePattern<SparseAttentionOp> {
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), g->key.getSource(), g->value.getSource(),
         g->key.getChunkOffsets(), g->key.getIndices(), g->key.getCount(),
-        op.getLocalKey(), op.getLocalValue(), op.getLocalValid(),
-        /*positions=*/Value(), op.getCausalAttr(), op.getScaleAttr(),
-        FloatAttr(), IntegerAttr(), IntegerAttr());
+        op.getLocalKey(), op.getLocalValue(), op.getLocalValid(), Value(),
+        Value(), Value(), /*positions=*/Value(), op.getCausalAttr(),
+        op.getScaleAttr(), FloatAttr(), IntegerAttr(), IntegerAttr());
     return success();
   }
 };
@@ -77,6 +78,43 @@ struct FuseGathersIntoMemory : OpRewritePattern<MemoryAttentionOp> {
         op.getTemplateValue(), g->key.getSource(), g->value.getSource(),
         g->key.getChunkOffsets(), g->key.getIndices(), g->key.getCount(),
         op.getLocalKey(), op.getLocalValue(), op.getLocalValid(),
+        op.getAppendKey(), op.getAppendValue(), op.getAppendValid(),
+        op.getPositions(), op.getCausalAttr(), op.getScaleAttr(),
+        op.getRopeThetaAttr(), op.getTemplateLenAttr(), op.getKCfgAttr());
+    return success();
+  }
+};
+
+/// The two parts of a row-wise concatenation, if `v` is one.
+std::optional<std::pair<Value, Value>> concatParts(Value v) {
+  auto concat = v.getDefiningOp<tensor::ConcatOp>();
+  // Other users (the validity concat is shared by every layer) keep the
+  // concatenation alive only if they need it.
+  if (!concat || concat.getDim() != 0 || concat.getInputs().size() != 2)
+    return std::nullopt;
+  return std::make_pair(concat.getInputs()[0], concat.getInputs()[1]);
+}
+
+/// local = concat(cache, new) for keys, values and validity -> local =
+/// cache, append = new: a decode step attends to its KV cache and its own
+/// tokens without copying the cache.
+struct FuseConcatIntoAppend : OpRewritePattern<MemoryAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MemoryAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAppendKey())
+      return rewriter.notifyMatchFailure(op, "already appends");
+    auto k = concatParts(op.getLocalKey());
+    auto v = concatParts(op.getLocalValue());
+    auto valid = concatParts(op.getLocalValid());
+    if (!k || !v || !valid)
+      return rewriter.notifyMatchFailure(op, "local keys not concatenations");
+    rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
+        op, op.getType(), op.getQuery(), op.getTemplateKey(),
+        op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),
+        op.getChunkOffsets(), op.getIndices(), op.getCount(), k->first,
+        v->first, valid->first, k->second, v->second, valid->second,
         op.getPositions(), op.getCausalAttr(), op.getScaleAttr(),
         op.getRopeThetaAttr(), op.getTemplateLenAttr(), op.getKCfgAttr());
     return success();
@@ -87,7 +125,8 @@ struct MsaFuseAssemblyPass
     : msa::impl::MsaFuseAssemblyPassBase<MsaFuseAssemblyPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseGathersIntoSparse, FuseGathersIntoMemory>(&getContext());
+    patterns.add<FuseGathersIntoSparse, FuseGathersIntoMemory,
+                 FuseConcatIntoAppend>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -72,8 +72,8 @@ struct PoolGroup {
   int64_t firstSegment = 0;
 };
 
-std::optional<PoolGroup> matchPools(Value keySource, Value value,
-                                    Value segments) {
+std::optional<PoolGroup> matchPools(Operation *attention, Value keySource,
+                                    Value value, Value segments) {
   if (!keySource)
     return std::nullopt;
   for (Operation *user : keySource.getUsers()) {
@@ -89,16 +89,25 @@ std::optional<PoolGroup> matchPools(Value keySource, Value value,
       continue;
     PoolGroup g{kp, vp, nullptr, *first};
     // A third pool over the same segments, of a tensor shaped like the keys
-    // and produced before the attention, is the router-key epilogue.
+    // that exists before the attention runs, is the router-key epilogue.
+    // Of several (every layer pools the same segments), the one computed
+    // last before the attention: the router keys of its own layer.
+    Operation *bestDef = nullptr;
     for (Operation *other : kp.getSegments().getUsers()) {
       auto rp = dyn_cast<ChunkPoolOp>(other);
       if (!rp || rp == kp || rp == vp || rp.getSegments() != kp.getSegments() ||
           rp.getChunkSize() != kp.getChunkSize() ||
           rp.getInput().getType() != keySource.getType() ||
-          rp.getInput() == value)
+          rp.getInput() == value || rp.getInput() == keySource)
         continue;
-      g.router = rp;
-      break;
+      Operation *def = rp.getInput().getDefiningOp();
+      if (def && (def->getBlock() != attention->getBlock() ||
+                  !def->isBeforeInBlock(attention)))
+        continue;
+      if (!g.router || (def && (!bestDef || bestDef->isBeforeInBlock(def)))) {
+        g.router = rp;
+        bestDef = def;
+      }
     }
     return g;
   }
@@ -168,13 +177,9 @@ struct FusePoolingIntoEncode : OpRewritePattern<EncodeDocsOp> {
     // key operand itself.
     Value keySource = op.getRopeThetaAttr() ? op.getRotatedKey() : op.getKey();
     std::optional<PoolGroup> g =
-        matchPools(keySource, op.getValue(), op.getSegments());
+        matchPools(op, keySource, op.getValue(), op.getSegments());
     if (!g)
       return rewriter.notifyMatchFailure(op, "no key and value pools to fuse");
-    // The router input must exist before the kernel runs.
-    if (g->router && g->router.getInput().getDefiningOp() &&
-        op->isBeforeInBlock(g->router.getInput().getDefiningOp()))
-      g->router = nullptr;
     return fuse(op, op, *g, rewriter);
   }
 };
@@ -185,12 +190,9 @@ struct FusePoolingIntoDocAttention : OpRewritePattern<DocAttentionOp> {
   LogicalResult matchAndRewrite(DocAttentionOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<PoolGroup> g =
-        matchPools(op.getKey(), op.getValue(), op.getSegments());
+        matchPools(op, op.getKey(), op.getValue(), op.getSegments());
     if (!g)
       return rewriter.notifyMatchFailure(op, "no key and value pools to fuse");
-    if (g->router && g->router.getInput().getDefiningOp() &&
-        op->isBeforeInBlock(g->router.getInput().getDefiningOp()))
-      g->router = nullptr;
     return fuse(op, nullptr, *g, rewriter);
   }
 };

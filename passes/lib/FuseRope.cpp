@@ -84,7 +84,8 @@ struct FuseGlobalRopeIntoSparse : OpRewritePattern<SparseAttentionOp> {
         op, op.getType(), rope.getInput(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),
         Value(), Value(), Value(), op.getLocalKey(), op.getLocalValue(),
-        op.getLocalValid(), rope.getPositions(), op.getCausalAttr(),
+        op.getLocalValid(), Value(), Value(), Value(), rope.getPositions(),
+        op.getCausalAttr(),
         op.getScaleAttr(), rope.getThetaAttr(), rope.getTemplateLenAttr(),
         rope.getKCfgAttr());
     return success();
@@ -106,7 +107,8 @@ struct FuseGlobalRopeIntoMemory : OpRewritePattern<MemoryAttentionOp> {
         op, op.getType(), rope.getInput(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),
         op.getChunkOffsets(), op.getIndices(), op.getCount(), op.getLocalKey(),
-        op.getLocalValue(), op.getLocalValid(), rope.getPositions(),
+        op.getLocalValue(), op.getLocalValid(), op.getAppendKey(),
+        op.getAppendValue(), op.getAppendValid(), rope.getPositions(),
         op.getCausalAttr(), op.getScaleAttr(), rope.getThetaAttr(),
         rope.getTemplateLenAttr(), rope.getKCfgAttr());
     return success();

@@ -7,6 +7,8 @@
 #include "msa/Passes/Pipelines.h"
 #include "msa/Passes/Passes.h"
 
+#include "msa/Codegen/Passes.h"
+
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -17,7 +19,37 @@ void msa::buildGraphCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void msa::buildFusionPipeline(OpPassManager &pm,
+                              const CpuPipelineOptions &options) {
+  buildGraphCleanupPipeline(pm);
+  pm.addPass(createMsaFuseRopePass());
+  pm.addPass(createMsaFusePoolingPass());
+  pm.addPass(createMsaFuseAssemblyPass());
+  MsaFuseRoutingPassOptions routing;
+  routing.blocks = options.routeBlocks;
+  pm.addPass(createMsaFuseRoutingPass(routing));
+  pm.addPass(createMsaFormKernelsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void msa::buildCpuGraphToKernelsPipeline(OpPassManager &pm,
+                                         const CpuPipelineOptions &options) {
+  buildFusionPipeline(pm, options);
+  MsaAssignTilesPassOptions tiles;
+  tiles.target = "cpu";
+  tiles.cpu = options.cpu;
+  pm.addPass(createMsaAssignTilesPass(tiles));
+  pm.addPass(createMsaOutlineKernelsPass());
+}
+
 void msa::registerPipelines() {
+  PassPipelineRegistration<>(
+      "msa-cpu-graph-to-kernels",
+      "Fuse msa graph IR and outline its kernels for the cpu target",
+      [](OpPassManager &pm) {
+        buildCpuGraphToKernelsPipeline(pm, CpuPipelineOptions());
+      });
   PassPipelineRegistration<>(
       "msa-graph-cleanup",
       "Canonicalize msa ops and remove common subexpressions",

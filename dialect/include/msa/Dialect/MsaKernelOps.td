@@ -173,6 +173,9 @@ def Msa_MemoryAttentionOp : Msa_Op<"memory_attention",
     Without a selection every chunk of the memory operand is attended.
     With `rope_theta` the queries are rotated in the prologue with global
     positions `template_len + k_cfg + positions`, as `msa.rope` global.
+    An `append` group continues the local keys (a decode step's own tokens
+    after the KV cache), so the cache is never copied to grow it; causality
+    counts positions over local and appended keys together.
 
     ```mlir
     %o = msa.memory_attention %q, template(%tk, %tv)
@@ -191,6 +194,9 @@ def Msa_MemoryAttentionOp : Msa_Op<"memory_attention",
                        Optional<Msa_I32Scalar>:$count,
                        Msa_Float3D:$local_key, Msa_Float3D:$local_value,
                        Msa_Mask:$local_valid,
+                       Optional<Msa_Float3D>:$append_key,
+                       Optional<Msa_Float3D>:$append_value,
+                       Optional<Msa_Mask>:$append_valid,
                        Optional<Msa_I32Tensor>:$positions,
                        Msa_CausalMode:$causal, OptionalAttr<F64Attr>:$scale,
                        OptionalAttr<F64Attr>:$rope_theta,
@@ -202,6 +208,7 @@ def Msa_MemoryAttentionOp : Msa_Op<"memory_attention",
     (`memory` `(` $memory_key^ `,` $memory_value `)`)?
     (`select` `(` $chunk_offsets^ `,` $indices `,` $count `)`)?
     `local` `(` $local_key `,` $local_value `,` $local_valid `)`
+    (`append` `(` $append_key^ `,` $append_value `,` $append_valid `)`)?
     (`rope` `(` $positions^ `)`)?
     `causal` `=` $causal attr-dict `:` functional-type(operands, results)
   }];

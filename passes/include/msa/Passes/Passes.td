@@ -39,13 +39,16 @@ def MsaFuseAssemblyPass : Pass<"msa-fuse-assembly", "::mlir::ModuleOp"> {
     `msa.sparse_attention` whose memory operands are two `msa.gather_chunks`
     of a bank's keys and values with the same selection becomes an
     `msa.memory_attention` that reads the bank through that selection. No
-    gathered copy of the chunks is ever made.
+    gathered copy of the chunks is ever made. Likewise local keys, values and
+    validity that are row-wise `tensor.concat`s of a KV cache and a decode
+    step's new tokens become the kernel's local and append groups, so the
+    cache is never copied to grow it.
 
     Precondition: verified graph IR. Does not apply when the two gathers
     use different selections or offsets, or when a gather has other users
     (its copy is needed anyway).
   }];
-  let dependentDialects = ["::msa::MsaDialect"];
+  let dependentDialects = ["::msa::MsaDialect", "::mlir::tensor::TensorDialect"];
 }
 
 def MsaFusePoolingPass : Pass<"msa-fuse-pooling", "::mlir::ModuleOp"> {
