@@ -11,7 +11,7 @@
 set -euo pipefail
 
 compiler_pkgs=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22)
-runtime_pkgs=(cmake ninja-build g++ make python3 xz-utils libgtest-dev)
+runtime_pkgs=(cmake ninja-build g++ make python3 xz-utils libgtest-dev libopenblas-dev)
 
 pkgs=("${runtime_pkgs[@]}")
 if [ "${MSA_DEPS:-all}" != "runtime" ]; then

@@ -73,4 +73,28 @@ Checkpoint::readF32(const std::string &name,
   return shards_[it->second]->readF32(name, shape);
 }
 
+StatusOr<Tensor> Checkpoint::view(const std::string &name,
+                                  const std::vector<int64_t> &shape) const {
+  auto it = shardOf_.find(name);
+  if (it == shardOf_.end())
+    return notFound((shards_.size() == 1
+                         ? shards_[0]->path()
+                         : joinPath(dir_, "model.safetensors.index.json")) +
+                    ": missing tensor '" + name + "'");
+  const SafetensorsFile &file = *shards_[it->second];
+  const TensorInfo *info = file.find(name);
+  if (info->shape != shape) {
+    auto fmt = [](const std::vector<int64_t> &s) {
+      std::string r = "[";
+      for (size_t i = 0; i < s.size(); ++i)
+        r += (i ? ", " : "") + std::to_string(s[i]);
+      return r + "]";
+    };
+    return invalidArgument(file.path() + ": tensor '" + name + "' has shape " +
+                           fmt(info->shape) + ", expected " + fmt(shape));
+  }
+  return Tensor::view(info->dtype, info->shape,
+                      const_cast<uint8_t *>(file.data(*info)));
+}
+
 } // namespace msa::runtime

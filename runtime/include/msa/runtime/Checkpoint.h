@@ -15,6 +15,7 @@
 
 #include "msa/runtime/ModelConfig.h"
 #include "msa/runtime/Safetensors.h"
+#include "msa/runtime/Tensor.h"
 
 #include <map>
 #include <memory>
@@ -37,6 +38,11 @@ public:
   /// shape; errors name the shard file and the tensor.
   StatusOr<std::vector<float>> readF32(const std::string &name,
                                        const std::vector<int64_t> &shape) const;
+
+  /// Tensor `name` in its stored dtype, viewing the mapped file (valid
+  /// while this checkpoint lives), with its shape checked.
+  StatusOr<Tensor> view(const std::string &name,
+                        const std::vector<int64_t> &shape) const;
 
 private:
   std::string dir_;

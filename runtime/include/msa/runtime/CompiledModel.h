@@ -1,0 +1,71 @@
+//===- CompiledModel.h - run a bundle's plans on the cpu --------*- C++ -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The plan interpreter of design.md §5: binds an entry's symbols from its
+// inputs, sizes every buffer, runs the steps (kernel launches over the
+// thread pool, GEMMs through the GEMM provider, views and slices that alias
+// memory) and frees each buffer after its last use. Weights come from the
+// checkpoint's mapped files without copies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_RUNTIME_COMPILEDMODEL_H
+#define MSA_RUNTIME_COMPILEDMODEL_H
+
+#include "msa/runtime/Bundle.h"
+#include "msa/runtime/Checkpoint.h"
+#include "msa/runtime/Gemm.h"
+#include "msa/runtime/Tensor.h"
+#include "msa/runtime/ThreadPool.h"
+#include "msa/runtime/cpu/CpuExecutable.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace msa::runtime {
+
+/// Wall time by step kind of the last runs (msa-run bench reports it).
+struct PlanTimings {
+  double launchSeconds = 0, gemmSeconds = 0;
+  int64_t launches = 0, gemms = 0;
+};
+
+class CompiledModel {
+public:
+  using TensorMap = std::map<std::string, Tensor>;
+
+  /// Opens and validates `bundlePath`, checks it was compiled for
+  /// `checkpoint`'s model, loads its kernels and every weight its plans
+  /// name. `checkpoint` and `pool` must outlive the model.
+  static StatusOr<std::unique_ptr<CompiledModel>>
+  open(const std::string &bundlePath, const Checkpoint &checkpoint,
+       ThreadPool &pool);
+
+  /// Runs entry `name`. Inputs are matched by name and must have the
+  /// plan's dtypes and dimensions; `symbols` binds sizes no input carries
+  /// (the chunk count "C" of encode_block). Returns the named outputs.
+  StatusOr<TensorMap> run(const std::string &name, const TensorMap &inputs,
+                          const std::map<std::string, int64_t> &symbols = {});
+
+  const Bundle &bundle() const { return *bundle_; }
+  GemmProvider &gemm() { return gemm_; }
+  PlanTimings &timings() { return timings_; }
+
+private:
+  CompiledModel(ThreadPool &pool) : pool_(pool), gemm_(pool) {}
+
+  std::unique_ptr<Bundle> bundle_;
+  std::unique_ptr<CpuExecutable> executable_;
+  ThreadPool &pool_;
+  GemmProvider gemm_;
+  std::map<std::string, Tensor> weights_;
+  PlanTimings timings_;
+};
+
+} // namespace msa::runtime
+
+#endif // MSA_RUNTIME_COMPILEDMODEL_H
