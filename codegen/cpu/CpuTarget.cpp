@@ -26,6 +26,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
@@ -96,6 +97,34 @@ llvm::TargetMachine *targetMachine(const CpuTargetOptions &options,
                                      llvm::CodeGenOptLevel::Aggressive);
 }
 
+/// The compiler-runtime routine x86 code generation calls to round f32 to
+/// bf16 when the CPU has no conversion instruction. GCC before 13 ships no
+/// __truncsfbf2, so each kernel library carries its own (hidden, round to
+/// nearest even, NaN kept quiet) and never depends on the host's runtime.
+void addTruncSfBf2(llvm::Module &module) {
+  if (module.getFunction("__truncsfbf2"))
+    return;
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *f32 = llvm::Type::getFloatTy(ctx);
+  llvm::Type *bf16 = llvm::Type::getBFloatTy(ctx);
+  llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Type *i16 = llvm::Type::getInt16Ty(ctx);
+  auto *fn = llvm::Function::Create(llvm::FunctionType::get(bf16, {f32}, false),
+                                    llvm::GlobalValue::ExternalLinkage,
+                                    "__truncsfbf2", module);
+  fn->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  llvm::Value *x = fn->getArg(0);
+  llvm::Value *bits = b.CreateBitCast(x, i32);
+  llvm::Value *lsb = b.CreateAnd(b.CreateLShr(bits, 16), 1);
+  llvm::Value *rounded =
+      b.CreateLShr(b.CreateAdd(bits, b.CreateAdd(lsb, b.getInt32(0x7fff))), 16);
+  llvm::Value *quiet = b.CreateOr(b.CreateLShr(bits, 16), 0x40);
+  llvm::Value *isNan = b.CreateFCmpUNO(x, x);
+  llvm::Value *r = b.CreateSelect(isNan, quiet, rounded);
+  b.CreateRet(b.CreateBitCast(b.CreateTrunc(r, i16), bf16));
+}
+
 } // namespace
 
 FailureOr<std::unique_ptr<llvm::Module>>
@@ -122,6 +151,7 @@ translateToLlvmIr(ModuleOp module, llvm::LLVMContext &context,
     std::string msg = llvm::toString(std::move(err));
     return module.emitError("LLVM optimisation failed: ") << msg;
   }
+  addTruncSfBf2(*llvmModule);
   return llvmModule;
 }
 

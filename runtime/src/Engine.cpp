@@ -17,8 +17,10 @@ int32_t argmax(const std::vector<float> &logits) {
       std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-StatusOr<std::unique_ptr<Engine>> Engine::open(const std::string &modelDir) {
+StatusOr<std::unique_ptr<Engine>> Engine::open(const std::string &modelDir,
+                                               const EngineOptions &options) {
   std::unique_ptr<Engine> e(new Engine());
+  e->options_ = options;
   MSA_ASSIGN_OR_RETURN(e->checkpoint_, Checkpoint::open(modelDir));
   MSA_ASSIGN_OR_RETURN(e->tokenizer_,
                        Tokenizer::load(e->checkpoint_->tokenizerPath()));
@@ -28,8 +30,20 @@ StatusOr<std::unique_ptr<Engine>> Engine::open(const std::string &modelDir) {
                            std::to_string(e->tokenizer_->vocabSize()) +
                            " tokens, more than the model's vocab_size " +
                            std::to_string(c.vocabSize));
-  MSA_ASSIGN_OR_RETURN(e->weights_, ref::loadWeights(*e->checkpoint_));
-  e->model_ = std::make_unique<ref::ReferenceModel>(c, e->weights_);
+  if (options.backend == "reference") {
+    MSA_ASSIGN_OR_RETURN(e->backend_, makeReferenceBackend(*e->checkpoint_));
+  } else if (options.backend == "cpu") {
+    if (options.bundle.empty())
+      return invalidArgument("the cpu backend needs a compiled bundle "
+                             "(msa-compile --model DIR -o FILE; --bundle FILE)");
+    e->pool_ = std::make_unique<ThreadPool>(options.threads);
+    MSA_ASSIGN_OR_RETURN(e->backend_, makeCompiledBackend(options.bundle,
+                                                          *e->checkpoint_,
+                                                          *e->pool_));
+  } else {
+    return invalidArgument("unknown backend '" + options.backend +
+                           "' (backends: reference, cpu)");
+  }
   e->eosIds_.assign(c.eosTokenIds.begin(), c.eosTokenIds.end());
   for (const char *s : {kImEnd, kEndOfText})
     if (std::optional<int32_t> id = e->tokenizer_->tokenId(s))
@@ -42,7 +56,7 @@ std::vector<int32_t> Engine::documentTokens(int64_t index,
   return tokenizer_->encode(documentText(index, text));
 }
 
-StatusOr<ref::Memory> Engine::encode(const std::vector<Document> &docs) const {
+StatusOr<PooledMemory> Engine::encode(const std::vector<Document> &docs) {
   if (docs.empty())
     return invalidArgument("the corpus holds no documents");
   std::vector<std::vector<int32_t>> ids;
@@ -56,27 +70,51 @@ StatusOr<ref::Memory> Engine::encode(const std::vector<Document> &docs) const {
           " tokens, more than max_position_embeddings " +
           std::to_string(config().maxPositionEmbeddings));
   }
-  return model_->encode(templateHead(*tokenizer_), ids);
+  std::vector<int32_t> head = templateHead(*tokenizer_);
+  MSA_ASSIGN_OR_RETURN(PooledMemory memory, backend_->encodeTemplate(head));
+  // Consecutive documents until one more would exceed the block budget; a
+  // larger document forms its own block (spec §3.1).
+  const int64_t P = config().msa.poolingKernelSize;
+  std::vector<std::vector<int32_t>> block;
+  int64_t blockTotal = 0;
+  auto flush = [&]() -> Status {
+    if (block.empty())
+      return Status::ok();
+    MSA_ASSIGN_OR_RETURN(PooledMemory part, backend_->encodeBlock(head, block));
+    memory.append(part);
+    block.clear();
+    blockTotal = 0;
+    return Status::ok();
+  };
+  for (std::vector<int32_t> &doc : ids) {
+    int64_t chunks = (static_cast<int64_t>(doc.size()) + P - 1) / P;
+    if (!block.empty() && blockTotal + chunks > options_.blockChunks)
+      MSA_RETURN_IF_ERROR(flush());
+    block.push_back(std::move(doc));
+    blockTotal += chunks;
+  }
+  MSA_RETURN_IF_ERROR(flush());
+  return memory;
 }
 
-StatusOr<Answer> Engine::ask(const ref::Memory &memory,
+StatusOr<Answer> Engine::ask(const PooledMemory &memory,
                              const std::string &question,
-                             int64_t maxNewTokens) const {
+                             int64_t maxNewTokens) {
   PromptRow row = questionRow(*tokenizer_, question);
-  ref::PrefillResult pre = model_->prefill(memory, {row});
+  MSA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                       backend_->prefill(memory, row));
   Answer a;
-  a.selected = pre.selected[0];
-  a.docScores = pre.docScores[0];
-  std::vector<float> logits = pre.logits[0];
+  a.selected = session->selected;
+  a.docScores = session->docScores;
   for (int64_t i = 0; i < maxNewTokens; ++i) {
-    int32_t next = argmax(logits);
+    int32_t next = argmax(session->logits);
     if (std::find(eosIds_.begin(), eosIds_.end(), next) != eosIds_.end()) {
       a.stoppedAtEos = true;
       break;
     }
     a.tokens.push_back(next);
     if (i + 1 < maxNewTokens)
-      logits = model_->decode(pre.caches, {{next}}, {{1}})[0];
+      MSA_RETURN_IF_ERROR(backend_->decode(memory, *session, {next}, {1}));
   }
   a.text = tokenizer_->decode(a.tokens);
   return a;

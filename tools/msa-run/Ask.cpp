@@ -33,7 +33,9 @@ const std::vector<FlagSpec> kFlags = {
     {"doc", "TEXT", "a document (repeatable; instead of --corpus)", true},
     {"question", "TEXT", "the question"},
     {"max-new-tokens", "N", "decode at most N tokens (default 32)"},
-    {"backend", "NAME", "reference (the only backend of this build)"},
+    {"backend", "NAME", "reference (C++ oracle) or cpu (compiled bundle)"},
+    {"bundle", "FILE", "the .msab bundle of the cpu backend"},
+    {"threads", "N", "threads of the cpu backend (default: one per core)"},
     {"json", "", "print the result as one JSON object"},
     {"help", "", "show this help"},
 };
@@ -63,11 +65,14 @@ int runAsk(int argc, char **argv) {
                 Args::usage(kFlags).c_str());
     return 0;
   }
-  std::string backend = args.get("backend").value_or("reference");
-  if (backend != "reference")
-    return fail(unimplemented("ask: backend '" + backend +
-                              "' is not available in this build (backends: "
-                              "reference)"));
+  EngineOptions options;
+  options.backend = args.get("backend").value_or("reference");
+  options.bundle = args.get("bundle").value_or("");
+  StatusOr<int64_t> threads = args.integer("threads", 0, 0, 4096);
+  if (!threads.isOk())
+    return fail(threads.status());
+  options.threads = static_cast<unsigned>(*threads);
+  const std::string &backend = options.backend;
   StatusOr<std::string> modelDir = args.required("model");
   if (!modelDir.isOk())
     return fail(modelDir.status());
@@ -94,13 +99,13 @@ int runAsk(int argc, char **argv) {
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  StatusOr<std::unique_ptr<Engine>> engine = Engine::open(*modelDir);
+  StatusOr<std::unique_ptr<Engine>> engine = Engine::open(*modelDir, options);
   if (!engine.isOk())
     return fail(engine.status());
   double loadSeconds = secondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();
-  StatusOr<ref::Memory> memory = (*engine)->encode(docs);
+  StatusOr<PooledMemory> memory = (*engine)->encode(docs);
   if (!memory.isOk())
     return fail(memory.status());
   double encodeSeconds = secondsSince(t0);

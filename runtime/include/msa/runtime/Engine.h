@@ -14,10 +14,11 @@
 #ifndef MSA_RUNTIME_ENGINE_H
 #define MSA_RUNTIME_ENGINE_H
 
+#include "msa/runtime/Backend.h"
 #include "msa/runtime/Checkpoint.h"
 #include "msa/runtime/Corpus.h"
+#include "msa/runtime/ThreadPool.h"
 #include "msa/runtime/Tokenizer.h"
-#include "msa/runtime/reference/Model.h"
 
 #include <memory>
 #include <string>
@@ -36,34 +37,49 @@ struct Answer {
   bool stoppedAtEos = false;
 };
 
+/// How to run the model.
+struct EngineOptions {
+  /// "reference" (plain C++, the oracle) or "cpu" (a compiled bundle).
+  std::string backend = "reference";
+  /// The .msab bundle of the cpu backend.
+  std::string bundle;
+  /// Threads of the cpu backend; 0: one per core.
+  unsigned threads = 0;
+  /// Stage-1 block size in chunks (spec §3.1: 2048).
+  int64_t blockChunks = 2048;
+};
+
 class Engine {
 public:
-  /// Opens a checkpoint directory with the reference backend.
-  static StatusOr<std::unique_ptr<Engine>> open(const std::string &modelDir);
+  /// Opens a checkpoint directory with the chosen backend.
+  static StatusOr<std::unique_ptr<Engine>> open(const std::string &modelDir,
+                                                const EngineOptions &options = {});
 
   const ModelConfig &config() const { return checkpoint_->config(); }
   const Tokenizer &tokenizer() const { return *tokenizer_; }
-  const ref::ReferenceModel &model() const { return *model_; }
+  Backend &backend() { return *backend_; }
 
   /// Stage-1 token ids of document `index` (the spec §3.1 wrapper).
   std::vector<int32_t> documentTokens(int64_t index,
                                       const std::string &text) const;
 
-  /// Encodes the corpus (stage 1). Errors: an empty corpus, a document
-  /// longer than max_position_embeddings.
-  StatusOr<ref::Memory> encode(const std::vector<Document> &docs) const;
+  /// Encodes the corpus (stage 1): the template head, then the documents
+  /// packed into blocks of at most blockChunks chunks. Errors: an empty
+  /// corpus, a document longer than max_position_embeddings.
+  StatusOr<PooledMemory> encode(const std::vector<Document> &docs);
 
   /// Routes `question` and decodes up to `maxNewTokens` greedily, stopping
   /// at an EOS id.
-  StatusOr<Answer> ask(const ref::Memory &memory, const std::string &question,
-                       int64_t maxNewTokens) const;
+  StatusOr<Answer> ask(const PooledMemory &memory, const std::string &question,
+                       int64_t maxNewTokens);
 
 private:
   Engine() = default;
+  EngineOptions options_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::unique_ptr<Tokenizer> tokenizer_;
-  ref::ModelWeights weights_;
-  std::unique_ptr<ref::ReferenceModel> model_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Backend> backend_;
   std::vector<int32_t> eosIds_;
 };
 

@@ -1,0 +1,93 @@
+//===- Backend.h - what the engine needs from a model backend ---*- C++ -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The engine drives the three stages through this interface, and the two
+// backends implement it: the reference model (plain C++ loops, the oracle)
+// and a compiled bundle run by the plan interpreter. Pooled memory is held
+// in the model's storage dtype, as a memory bank file stores it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_RUNTIME_BACKEND_H
+#define MSA_RUNTIME_BACKEND_H
+
+#include "msa/runtime/ModelConfig.h"
+#include "msa/runtime/Roles.h"
+#include "msa/runtime/Tensor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace msa::runtime {
+
+/// The result of stage 1 over a set of documents, in storage dtype.
+struct PooledMemory {
+  int64_t numChunks = 0;
+  /// Chunk range of each document: doc j owns [off[j], off[j + 1]).
+  std::vector<int32_t> docChunkOffsets{0};
+  /// Per router layer, head-major [kv_heads, chunks, head_dim]; routerKeys
+  /// entries are empty tensors when K̄ routes (§3.3).
+  std::vector<Tensor> keys, values, routerKeys;
+  /// Per layer, [template_len, kv_heads, head_dim].
+  std::vector<Tensor> templateKeys, templateValues;
+  int64_t templateLen = 0;
+
+  int64_t numDocs() const {
+    return static_cast<int64_t>(docChunkOffsets.size()) - 1;
+  }
+  /// Appends `other`'s documents (template kept from this memory, or taken
+  /// from `other` if this one has none).
+  void append(const PooledMemory &other);
+};
+
+/// A prefilled row ready for decode steps.
+class Session {
+public:
+  virtual ~Session() = default;
+  /// Selected documents per router layer (ascending ids).
+  std::vector<std::vector<int32_t>> selected;
+  /// Document scores per router layer, when the backend reports them.
+  std::vector<std::vector<float>> docScores;
+  /// Logits of the last token fed.
+  std::vector<float> logits;
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  virtual const char *name() const = 0;
+
+  /// Stage 1: the template head alone (its K/V of every layer).
+  virtual StatusOr<PooledMemory>
+  encodeTemplate(const std::vector<int32_t> &templateIds) = 0;
+  /// Stage 1: one block of documents (their pooled memory; no template).
+  virtual StatusOr<PooledMemory>
+  encodeBlock(const std::vector<int32_t> &templateIds,
+              const std::vector<std::vector<int32_t>> &docs) = 0;
+  /// Stage 2 for one row.
+  virtual StatusOr<std::unique_ptr<Session>>
+  prefill(const PooledMemory &memory, const PromptRow &row) = 0;
+  /// Stage 3: feeds `tokens` with validity `valid`; updates the session's
+  /// logits.
+  virtual Status decode(const PooledMemory &memory, Session &session,
+                        const std::vector<int32_t> &tokens,
+                        const std::vector<uint8_t> &valid) = 0;
+};
+
+/// The reference model as a backend (weights loaded from the checkpoint).
+StatusOr<std::unique_ptr<Backend>>
+makeReferenceBackend(const class Checkpoint &checkpoint);
+
+/// A compiled cpu bundle as a backend.
+StatusOr<std::unique_ptr<Backend>>
+makeCompiledBackend(const std::string &bundlePath,
+                    const class Checkpoint &checkpoint,
+                    class ThreadPool &pool);
+
+} // namespace msa::runtime
+
+#endif // MSA_RUNTIME_BACKEND_H

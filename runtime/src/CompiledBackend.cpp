@@ -1,0 +1,236 @@
+//===- CompiledBackend.cpp - a compiled bundle behind Backend -------------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Feeds the four entry functions of an imported model
+// (codegen/include/msa/Codegen/ModelImporter.h) and keeps, per session, the
+// KV cache of the active context: the query's keys and values from
+// route_prefill and every decode step's, growing in place. The template and
+// the selected memory chunks are read by the kernels where they lie.
+//
+//===----------------------------------------------------------------------===//
+
+#include "msa/runtime/Backend.h"
+
+#include "msa/runtime/Checkpoint.h"
+#include "msa/runtime/CompiledModel.h"
+
+#include <cstring>
+
+namespace msa::runtime {
+
+namespace {
+
+Tensor i32Tensor(const std::vector<int32_t> &v) {
+  Tensor t = Tensor::allocate(DType::kI32, {static_cast<int64_t>(v.size())});
+  std::memcpy(t.data, v.data(), v.size() * sizeof(int32_t));
+  return t;
+}
+
+Tensor maskTensor(const std::vector<uint8_t> &v) {
+  Tensor t = Tensor::allocate(DType::kI8, {static_cast<int64_t>(v.size())});
+  std::memcpy(t.data, v.data(), v.size());
+  return t;
+}
+
+/// A [rows, kv_heads, head_dim] cache that grows by appending rows.
+struct GrowingCache {
+  DType dtype = DType::kBF16;
+  int64_t rowElems = 0, rows = 0;
+  std::vector<int64_t> inner;
+  std::vector<uint8_t> bytes;
+
+  void append(const Tensor &t) {
+    if (rows == 0) {
+      dtype = t.dtype;
+      inner.assign(t.shape.begin() + 1, t.shape.end());
+      rowElems = t.shape[0] ? t.numel() / t.shape[0] : 0;
+    }
+    bytes.insert(bytes.end(), t.as<uint8_t>(), t.as<uint8_t>() + t.bytes());
+    rows += t.shape[0];
+  }
+  Tensor view() {
+    std::vector<int64_t> shape{rows};
+    shape.insert(shape.end(), inner.begin(), inner.end());
+    return Tensor::view(dtype, shape, bytes.data());
+  }
+};
+
+class CompiledSession : public Session {
+public:
+  std::vector<GrowingCache> keys, values;
+  std::vector<uint8_t> valid;
+  std::vector<Tensor> indices, counts; ///< per router layer
+  int64_t lastActive = 0;              ///< active-context index of the last token
+};
+
+class CompiledBackend : public Backend {
+public:
+  CompiledBackend(const ModelConfig &c, std::unique_ptr<CompiledModel> m)
+      : config_(c), model_(std::move(m)) {}
+
+  const char *name() const override { return "cpu"; }
+
+  StatusOr<PooledMemory>
+  encodeTemplate(const std::vector<int32_t> &templateIds) override {
+    int32_t t = static_cast<int32_t>(templateIds.size());
+    MSA_ASSIGN_OR_RETURN(
+        CompiledModel::TensorMap out,
+        model_->run("encode_template", {{"tokens", i32Tensor(templateIds)},
+                                        {"segments", i32Tensor({0, t})}}));
+    PooledMemory m;
+    m.templateLen = t;
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      m.templateKeys.push_back(out.at("key." + std::to_string(l)));
+      m.templateValues.push_back(out.at("value." + std::to_string(l)));
+    }
+    return m;
+  }
+
+  StatusOr<PooledMemory>
+  encodeBlock(const std::vector<int32_t> &templateIds,
+              const std::vector<std::vector<int32_t>> &docs) override {
+    std::vector<int32_t> tokens = templateIds;
+    std::vector<int32_t> segments{0, static_cast<int32_t>(tokens.size())};
+    PooledMemory m;
+    const int64_t P = config_.msa.poolingKernelSize;
+    for (const std::vector<int32_t> &doc : docs) {
+      tokens.insert(tokens.end(), doc.begin(), doc.end());
+      segments.push_back(static_cast<int32_t>(tokens.size()));
+      m.numChunks += (static_cast<int64_t>(doc.size()) + P - 1) / P;
+      m.docChunkOffsets.push_back(static_cast<int32_t>(m.numChunks));
+    }
+    MSA_ASSIGN_OR_RETURN(
+        CompiledModel::TensorMap out,
+        model_->run("encode_block",
+                    {{"tokens", i32Tensor(tokens)},
+                     {"segments", i32Tensor(segments)}},
+                    {{"C", m.numChunks}}));
+    for (int64_t l : config_.msa.routerLayers) {
+      std::string s = std::to_string(l);
+      m.keys.push_back(out.at("pooled_key." + s));
+      m.values.push_back(out.at("pooled_value." + s));
+      auto rk = out.find("pooled_router_key." + s);
+      m.routerKeys.push_back(rk == out.end() ? Tensor() : rk->second);
+    }
+    return m;
+  }
+
+  StatusOr<std::unique_ptr<Session>> prefill(const PooledMemory &memory,
+                                             const PromptRow &row) override {
+    const int64_t q = static_cast<int64_t>(row.tokens.size());
+    std::vector<uint8_t> routing(row.roles.size());
+    for (size_t i = 0; i < routing.size(); ++i)
+      routing[i] = row.roles[i] == kRoleRouting;
+    CompiledModel::TensorMap in{
+        {"tokens", i32Tensor(row.tokens)},
+        {"routing", maskTensor(routing)},
+        {"valid", maskTensor(std::vector<uint8_t>(row.tokens.size(), 1))}};
+    Tensor start = Tensor::allocate(DType::kI32, {});
+    *start.as<int32_t>() = 0;
+    in["start"] = start;
+    addShared(in, memory, /*routerKeys=*/true);
+    MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
+                         model_->run("route_prefill", in));
+
+    auto s = std::make_unique<CompiledSession>();
+    s->keys.resize(static_cast<size_t>(config_.numLayers));
+    s->values.resize(s->keys.size());
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      s->keys[l].append(out.at("key." + std::to_string(l)));
+      s->values[l].append(out.at("value." + std::to_string(l)));
+    }
+    s->valid.assign(static_cast<size_t>(q), 1);
+    s->lastActive = q - 1;
+    for (int64_t l : config_.msa.routerLayers) {
+      const Tensor &idx = out.at("indices." + std::to_string(l));
+      const Tensor &cnt = out.at("count." + std::to_string(l));
+      s->indices.push_back(idx);
+      s->counts.push_back(cnt);
+      int32_t n = *cnt.as<int32_t>();
+      s->selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + n);
+    }
+    s->logits = toF32(out.at("logits"));
+    return std::unique_ptr<Session>(std::move(s));
+  }
+
+  Status decode(const PooledMemory &memory, Session &session,
+                const std::vector<int32_t> &tokens,
+                const std::vector<uint8_t> &valid) override {
+    auto &s = static_cast<CompiledSession &>(session);
+    // p(new) = p(previous) + a(new): masked tokens repeat the position.
+    std::vector<int32_t> positions;
+    for (uint8_t a : valid) {
+      s.lastActive += a ? 1 : 0;
+      positions.push_back(static_cast<int32_t>(s.lastActive));
+    }
+    CompiledModel::TensorMap in{{"tokens", i32Tensor(tokens)},
+                                {"valid", maskTensor(valid)},
+                                {"positions", i32Tensor(positions)},
+                                {"cache_valid", maskTensor(s.valid)}};
+    addShared(in, memory, /*routerKeys=*/false);
+    for (size_t r = 0; r < config_.msa.routerLayers.size(); ++r) {
+      std::string l = std::to_string(config_.msa.routerLayers[r]);
+      in["indices." + l] = s.indices[r];
+      in["count." + l] = s.counts[r];
+    }
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      in["cache_key." + std::to_string(l)] = s.keys[l].view();
+      in["cache_value." + std::to_string(l)] = s.values[l].view();
+    }
+    MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
+                         model_->run("decode_step", in));
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      s.keys[l].append(out.at("key." + std::to_string(l)));
+      s.values[l].append(out.at("value." + std::to_string(l)));
+    }
+    s.valid.insert(s.valid.end(), valid.begin(), valid.end());
+    s.logits = toF32(out.at("logits"));
+    return Status::ok();
+  }
+
+  CompiledModel &model() { return *model_; }
+
+private:
+  /// Template K/V and the bank, the inputs every stage-2/3 entry reads.
+  void addShared(CompiledModel::TensorMap &in, const PooledMemory &memory,
+                 bool routerKeys) {
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      in["template_key." + std::to_string(l)] = memory.templateKeys[l];
+      in["template_value." + std::to_string(l)] = memory.templateValues[l];
+    }
+    const int64_t hk = config_.numKvHeads, d = config_.headDim;
+    for (size_t r = 0; r < config_.msa.routerLayers.size(); ++r) {
+      std::string l = std::to_string(config_.msa.routerLayers[r]);
+      // A bank without documents still has a [H, 0, d] key tensor.
+      auto orEmpty = [&](const std::vector<Tensor> &v) {
+        if (r < v.size() && v[r].data)
+          return v[r];
+        return Tensor::allocate(config_.dtype, {hk, 0, d});
+      };
+      in["bank_key." + l] = orEmpty(memory.keys);
+      in["bank_value." + l] = orEmpty(memory.values);
+      if (routerKeys && config_.hasRouterKeys())
+        in["bank_router_key." + l] = orEmpty(memory.routerKeys);
+    }
+    in["chunk_offsets"] = i32Tensor(memory.docChunkOffsets);
+  }
+
+  ModelConfig config_;
+  std::unique_ptr<CompiledModel> model_;
+};
+
+} // namespace
+
+StatusOr<std::unique_ptr<Backend>>
+makeCompiledBackend(const std::string &bundlePath, const Checkpoint &checkpoint,
+                    ThreadPool &pool) {
+  MSA_ASSIGN_OR_RETURN(std::unique_ptr<CompiledModel> m,
+                       CompiledModel::open(bundlePath, checkpoint, pool));
+  return std::unique_ptr<Backend>(
+      new CompiledBackend(checkpoint.config(), std::move(m)));
+}
+
+} // namespace msa::runtime
