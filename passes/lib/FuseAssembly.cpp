@@ -110,6 +110,17 @@ struct FuseConcatIntoAppend : OpRewritePattern<MemoryAttentionOp> {
     auto valid = concatParts(op.getLocalValid());
     if (!k || !v || !valid)
       return rewriter.notifyMatchFailure(op, "local keys not concatenations");
+    // Keys, values and validity must split at the same row.
+    auto rows = [](Value x) {
+      return cast<ShapedType>(x.getType()).getDimSize(0);
+    };
+    auto differ = [&](Value a, Value b) {
+      return !ShapedType::isDynamic(rows(a)) &&
+             !ShapedType::isDynamic(rows(b)) && rows(a) != rows(b);
+    };
+    if (differ(k->first, v->first) || differ(k->first, valid->first) ||
+        differ(k->second, v->second) || differ(k->second, valid->second))
+      return rewriter.notifyMatchFailure(op, "concatenations split differently");
     rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),

@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -54,11 +55,12 @@ std::optional<int64_t> suffixOffset(Value pool, Value segs) {
 }
 
 /// The chunk_pool user of `v` over `segments` with chunk size `p` (any p if
-/// p is 0), optionally requiring no normalisation.
-ChunkPoolOp findPool(Value v, Value segments, int64_t p) {
+/// p is 0), optionally requiring no normalisation, other than `exclude`.
+ChunkPoolOp findPool(Value v, Value segments, int64_t p, ChunkPoolOp exclude) {
   for (Operation *user : v.getUsers())
     if (auto pool = dyn_cast<ChunkPoolOp>(user))
-      if (pool.getInput() == v && pool.getSegments() == segments &&
+      if (pool != exclude && pool.getInput() == v &&
+          pool.getSegments() == segments &&
           (p == 0 || static_cast<int64_t>(pool.getChunkSize()) == p) &&
           !pool.getNormalize())
         return pool;
@@ -76,16 +78,25 @@ std::optional<PoolGroup> matchPools(Operation *attention, Value keySource,
                                     Value value, Value segments) {
   if (!keySource)
     return std::nullopt;
+  // The fused kernel takes the attention's place, so the pooled results it
+  // returns can only serve users after it.
+  DominanceInfo dom;
+  auto usedAfter = [&](ChunkPoolOp pool) {
+    return llvm::all_of(pool->getUsers(), [&](Operation *u) {
+      return dom.properlyDominates(attention, u);
+    });
+  };
   for (Operation *user : keySource.getUsers()) {
     auto kp = dyn_cast<ChunkPoolOp>(user);
-    if (!kp || kp.getInput() != keySource || kp.getNormalize())
+    if (!kp || kp.getInput() != keySource || kp.getNormalize() ||
+        !usedAfter(kp))
       continue;
     std::optional<int64_t> first = suffixOffset(kp.getSegments(), segments);
     if (!first)
       continue;
-    ChunkPoolOp vp =
-        findPool(value, kp.getSegments(), static_cast<int64_t>(kp.getChunkSize()));
-    if (!vp)
+    ChunkPoolOp vp = findPool(value, kp.getSegments(),
+                              static_cast<int64_t>(kp.getChunkSize()), kp);
+    if (!vp || !usedAfter(vp))
       continue;
     PoolGroup g{kp, vp, nullptr, *first};
     // A third pool over the same segments, of a tensor shaped like the keys
@@ -98,7 +109,8 @@ std::optional<PoolGroup> matchPools(Operation *attention, Value keySource,
       if (!rp || rp == kp || rp == vp || rp.getSegments() != kp.getSegments() ||
           rp.getChunkSize() != kp.getChunkSize() ||
           rp.getInput().getType() != keySource.getType() ||
-          rp.getInput() == value || rp.getInput() == keySource)
+          rp.getInput() == value || rp.getInput() == keySource ||
+          !usedAfter(rp))
         continue;
       Operation *def = rp.getInput().getDefiningOp();
       if (def && (def->getBlock() != attention->getBlock() ||

@@ -8,6 +8,7 @@
 
 #include "msa/Dialect/MsaOps.h"
 
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -42,6 +43,14 @@ struct FuseDocumentRope : OpRewritePattern<DocAttentionOp> {
       return rewriter.notifyMatchFailure(op, "different thetas");
     if (!q.getResult().hasOneUse())
       return rewriter.notifyMatchFailure(op, "rotated queries used elsewhere");
+
+    // The kernel takes the attention's place: rotated keys it returns can
+    // only serve users after it.
+    DominanceInfo dom;
+    for (Operation *user : k.getResult().getUsers())
+      if (user != op && !dom.properlyDominates(op.getOperation(), user))
+        return rewriter.notifyMatchFailure(op,
+                                           "rotated keys used before attention");
 
     bool keyUsedElsewhere = !k.getResult().hasOneUse();
     SmallVector<Type> types{op.getType()};

@@ -85,6 +85,21 @@ CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
   return m;
 }
 
+StatusOr<std::unique_ptr<CompiledModel>>
+CompiledModel::openWithoutModel(const std::string &bundlePath,
+                                ThreadPool &pool) {
+  std::unique_ptr<CompiledModel> m(new CompiledModel(pool));
+  MSA_ASSIGN_OR_RETURN(m->bundle_, Bundle::open(bundlePath));
+  for (const auto &[name, entry] : m->bundle_->entries())
+    for (const auto &[id, buffer] : entry.buffers)
+      if (buffer.isWeight())
+        return failedPrecondition(bundlePath + ": entry '" + name +
+                                  "' reads weight '" + buffer.weight +
+                                  "'; open it with its checkpoint");
+  MSA_ASSIGN_OR_RETURN(m->executable_, CpuExecutable::load(*m->bundle_));
+  return m;
+}
+
 StatusOr<CompiledModel::TensorMap>
 CompiledModel::run(const std::string &name, const TensorMap &inputs,
                    const std::map<std::string, int64_t> &symbols) {

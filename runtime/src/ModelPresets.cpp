@@ -6,6 +6,11 @@
 
 #include "msa/runtime/ModelPresets.h"
 
+#include "msa/runtime/FileUtil.h"
+#include "msa/runtime/Safetensors.h"
+#include "msa/runtime/Tokenizer.h"
+#include "msa/runtime/reference/Weights.h"
+
 namespace msa::runtime {
 
 namespace {
@@ -80,6 +85,26 @@ const std::vector<std::string> &byteTokenizerSpecials() {
       "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_end|>",
       "<End-of-Retrieve>"};
   return specials;
+}
+
+Status writeRandomCheckpoint(const std::string &dir, const ModelConfig &config,
+                             uint64_t seed) {
+  MSA_RETURN_IF_ERROR(makeDirectories(dir));
+  MSA_RETURN_IF_ERROR(writeFileAtomic(joinPath(dir, "config.json"),
+                                      config.toJson().dump(2) + "\n"));
+  JsonValue tok = makeByteTokenizerJson(byteTokenizerSpecials());
+  MSA_RETURN_IF_ERROR(
+      writeFileAtomic(joinPath(dir, "tokenizer.json"), tok.dump(2) + "\n"));
+  ref::ModelWeights w = ref::randomWeights(config, seed);
+  SafetensorsWriter writer;
+  writer.setMetadata("format", "pt");
+  writer.setMetadata("generator",
+                     "msa-run make-model seed " + std::to_string(seed));
+  for (const ref::WeightSpec &spec : ref::checkpointLayout(config)) {
+    const std::vector<float> *t = ref::findWeight(w, config, spec.name);
+    MSA_RETURN_IF_ERROR(writer.addF32(spec.name, config.dtype, spec.shape, *t));
+  }
+  return writer.write(joinPath(dir, "model.safetensors"));
 }
 
 } // namespace msa::runtime

@@ -50,6 +50,7 @@ const std::vector<FlagSpec> kFlags = {
     {"top-k", "K", "documents selected per router layer (doc_top_k)"},
     {"aux-loss-method", "M", "INFONCE | INFONCE_DECOUPLE | ... (routing math)"},
     {"decouple-router", "BOOL", "separate router projections (default true)"},
+    {"tie-embeddings", "BOOL", "lm_head shares the embedding (default true)"},
     {"head-reduce", "R", "mean | max"},
     {"query-reduce", "R", "max | mean | last"},
     {"chunk-reduce", "R", "max | mean"},
@@ -110,6 +111,10 @@ StatusOr<ModelConfig> buildConfig(const Args &args) {
         {"chunk-reduce", "chunk_reduce_method"}})
     if (std::optional<std::string> v = args.get(flag))
       msaJson.set(key, *v);
+  if (args.has("tie-embeddings")) {
+    MSA_ASSIGN_OR_RETURN(bool b, args.boolean("tie-embeddings", true));
+    json.set("tie_word_embeddings", b);
+  }
   if (args.has("decouple-router")) {
     MSA_ASSIGN_OR_RETURN(bool b, args.boolean("decouple-router", true));
     msaJson.set("decouple_router", b);
@@ -121,27 +126,6 @@ StatusOr<ModelConfig> buildConfig(const Args &args) {
     // Keep the preset's head dim unless asked otherwise.
   }
   return ModelConfig::fromJson(json, "make-model flags");
-}
-
-Status writeCheckpoint(const std::string &dir, const ModelConfig &config,
-                       uint64_t seed) {
-  MSA_RETURN_IF_ERROR(makeDirectories(dir));
-  MSA_RETURN_IF_ERROR(
-      writeFileAtomic(joinPath(dir, "config.json"), config.toJson().dump(2) + "\n"));
-  JsonValue tok = makeByteTokenizerJson(byteTokenizerSpecials());
-  MSA_RETURN_IF_ERROR(
-      writeFileAtomic(joinPath(dir, "tokenizer.json"), tok.dump(2) + "\n"));
-
-  ref::ModelWeights w = ref::randomWeights(config, seed);
-  SafetensorsWriter writer;
-  writer.setMetadata("format", "pt");
-  writer.setMetadata("generator", "msa-run make-model seed " +
-                                      std::to_string(seed));
-  for (const ref::WeightSpec &spec : ref::checkpointLayout(config)) {
-    const std::vector<float> *t = ref::findWeight(w, config, spec.name);
-    MSA_RETURN_IF_ERROR(writer.addF32(spec.name, config.dtype, spec.shape, *t));
-  }
-  return writer.write(joinPath(dir, "model.safetensors"));
 }
 
 } // namespace
@@ -184,7 +168,7 @@ int runMakeModel(int argc, char **argv) {
 
   // Build beside the target, then swap it in: never a half-written model.
   std::string tmp = *dir + ".tmp." + std::to_string(getpid());
-  Status s = writeCheckpoint(tmp, *config, static_cast<uint64_t>(*seed));
+  Status s = writeRandomCheckpoint(tmp, *config, static_cast<uint64_t>(*seed));
   if (s.isOk() && fileExists(*dir))
     s = removeTree(*dir);
   if (s.isOk() && std::rename(tmp.c_str(), dir->c_str()) != 0)

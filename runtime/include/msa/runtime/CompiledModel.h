@@ -45,6 +45,11 @@ public:
   open(const std::string &bundlePath, const Checkpoint &checkpoint,
        ThreadPool &pool);
 
+  /// Opens a bundle compiled from hand-written IR: no model, no weights
+  /// (a plan that names a weight is an error).
+  static StatusOr<std::unique_ptr<CompiledModel>>
+  openWithoutModel(const std::string &bundlePath, ThreadPool &pool);
+
   /// Runs entry `name`. Inputs are matched by name and must have the
   /// plan's dtypes and dimensions; `symbols` binds sizes no input carries
   /// (the chunk count "C" of encode_block). Returns the named outputs.

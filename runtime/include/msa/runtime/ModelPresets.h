@@ -32,6 +32,12 @@ StatusOr<ModelConfig> presetConfig(const std::string &name);
 /// order from 256: pad/EOS, the chat markers and the interleave markers.
 const std::vector<std::string> &byteTokenizerSpecials();
 
+/// Writes a checkpoint directory for `config` with random weights from
+/// `seed` (config.json, model.safetensors, a byte-level tokenizer.json)
+/// into `dir`, creating it. What msa-run make-model writes.
+Status writeRandomCheckpoint(const std::string &dir, const ModelConfig &config,
+                             uint64_t seed);
+
 } // namespace msa::runtime
 
 #endif // MSA_RUNTIME_MODELPRESETS_H
