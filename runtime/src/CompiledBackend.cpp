@@ -224,11 +224,24 @@ private:
 
 } // namespace
 
+const char *gemmProviderName(Backend &backend) {
+  if (std::string(backend.name()) != "cpu")
+    return "reference loops";
+  return static_cast<CompiledBackend &>(backend).model().gemm().name();
+}
+
+PlanTimings *planTimings(Backend &backend) {
+  if (std::string(backend.name()) != "cpu")
+    return nullptr;
+  return &static_cast<CompiledBackend &>(backend).model().timings();
+}
+
 StatusOr<std::unique_ptr<Backend>>
 makeCompiledBackend(const std::string &bundlePath, const Checkpoint &checkpoint,
-                    ThreadPool &pool) {
-  MSA_ASSIGN_OR_RETURN(std::unique_ptr<CompiledModel> m,
-                       CompiledModel::open(bundlePath, checkpoint, pool));
+                    ThreadPool &pool, bool builtinGemm) {
+  MSA_ASSIGN_OR_RETURN(
+      std::unique_ptr<CompiledModel> m,
+      CompiledModel::open(bundlePath, checkpoint, pool, builtinGemm));
   return std::unique_ptr<Backend>(
       new CompiledBackend(checkpoint.config(), std::move(m)));
 }

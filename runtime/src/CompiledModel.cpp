@@ -48,8 +48,8 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 StatusOr<std::unique_ptr<CompiledModel>>
 CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
-                    ThreadPool &pool) {
-  std::unique_ptr<CompiledModel> m(new CompiledModel(pool));
+                    ThreadPool &pool, bool builtinGemm) {
+  std::unique_ptr<CompiledModel> m(new CompiledModel(pool, builtinGemm));
   MSA_ASSIGN_OR_RETURN(m->bundle_, Bundle::open(bundlePath));
   const std::optional<ModelConfig> &model = m->bundle_->model();
   if (!model)
@@ -208,7 +208,9 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
       }
       auto t0 = std::chrono::steady_clock::now();
       Status st = executable_->launch(s.kernel, args, pool_);
-      timings_.launchSeconds += since(t0);
+      double dt = since(t0);
+      timings_.launchSeconds += dt;
+      timings_.byOp[k.op] += dt;
       ++timings_.launches;
       if (!st.isOk())
         return st.withContext(where + " step " + std::to_string(i));

@@ -15,6 +15,7 @@ namespace msa::tools {
 int runMakeModel(int argc, char **argv);
 int runAsk(int argc, char **argv);
 int runInspect(int argc, char **argv);
+int runBench(int argc, char **argv);
 
 /// Prints "msa-run <command>: <message>" to stderr and returns 1.
 int fail(const runtime::Status &status);

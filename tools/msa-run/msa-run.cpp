@@ -25,6 +25,8 @@ const char *kUsage =
     "               model.safetensors, tokenizer.json)\n"
     "  ask          encode documents, route a question, decode an answer\n"
     "  inspect      print a bundle's manifest, kernels and plans\n"
+    "  bench        time the stages of a compiled bundle against the "
+    "reference\n"
     "\n"
     "msa-run <command> --help lists a command's flags.\n";
 
@@ -55,6 +57,8 @@ int main(int argc, char **argv) {
     return msa::tools::runAsk(argc, argv);
   if (cmd == "inspect")
     return msa::tools::runInspect(argc, argv);
+  if (cmd == "bench")
+    return msa::tools::runBench(argc, argv);
   std::fprintf(stderr, "msa-run: unknown command '%s' (try msa-run --help)\n",
                cmd.c_str());
   return 1;

@@ -82,11 +82,18 @@ public:
 StatusOr<std::unique_ptr<Backend>>
 makeReferenceBackend(const class Checkpoint &checkpoint);
 
+/// The GEMM provider a backend runs its projections on.
+const char *gemmProviderName(Backend &backend);
+
+/// The plan timings of a compiled backend, or nullptr for another backend.
+struct PlanTimings *planTimings(Backend &backend);
+
 /// A compiled cpu bundle as a backend.
+/// `builtinGemm` runs GEMMs on msa's own loops instead of the BLAS.
 StatusOr<std::unique_ptr<Backend>>
 makeCompiledBackend(const std::string &bundlePath,
-                    const class Checkpoint &checkpoint,
-                    class ThreadPool &pool);
+                    const class Checkpoint &checkpoint, class ThreadPool &pool,
+                    bool builtinGemm = false);
 
 } // namespace msa::runtime
 

@@ -32,6 +32,8 @@ namespace msa::runtime {
 struct PlanTimings {
   double launchSeconds = 0, gemmSeconds = 0;
   int64_t launches = 0, gemms = 0;
+  /// Kernel time by op ("msa.route_topk").
+  std::map<std::string, double> byOp;
 };
 
 class CompiledModel {
@@ -43,7 +45,7 @@ public:
   /// name. `checkpoint` and `pool` must outlive the model.
   static StatusOr<std::unique_ptr<CompiledModel>>
   open(const std::string &bundlePath, const Checkpoint &checkpoint,
-       ThreadPool &pool);
+       ThreadPool &pool, bool builtinGemm = false);
 
   /// Opens a bundle compiled from hand-written IR: no model, no weights
   /// (a plan that names a weight is an error).
@@ -61,7 +63,8 @@ public:
   PlanTimings &timings() { return timings_; }
 
 private:
-  CompiledModel(ThreadPool &pool) : pool_(pool), gemm_(pool) {}
+  CompiledModel(ThreadPool &pool, bool builtinGemm = false)
+      : pool_(pool), gemm_(pool, builtinGemm) {}
 
   std::unique_ptr<Bundle> bundle_;
   std::unique_ptr<CpuExecutable> executable_;
