@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Encodes documents (stage 1), routes a question in every router layer
-// (stage 2) and decodes the answer (stage 3); prints the selected documents
-// per router layer, the answer and the timings, or all of it as JSON.
+// Routes questions over a memory bank (or documents given inline, encoded on
+// the spot) in every router layer (stage 2) and decodes the answers
+// (stage 3); prints, per question, the documents selected in each router
+// layer, the answer and the timings, or all of it as JSON.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,28 +29,31 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"model", "DIR", "checkpoint directory"},
-    {"corpus", "FILE", "documents: .jsonl ({\"id\", \"text\"} per line) or "
-                       "plain text (blank-line separated)"},
-    {"doc", "TEXT", "a document (repeatable; instead of --corpus)", true},
-    {"question", "TEXT", "the question"},
+    {"bank", "DIR", "memory bank made by msa-run encode"},
+    {"corpus", "FILE", "documents to encode first instead of a bank: .jsonl "
+                       "or plain text (blank-line separated)"},
+    {"doc", "TEXT", "a document (repeatable; instead of a bank)", true},
+    {"question", "TEXT", "a question (repeatable: a batch)", true},
     {"max-new-tokens", "N", "decode at most N tokens (default 32)"},
-    {"backend", "NAME", "reference (C++ oracle) or cpu (compiled bundle)"},
+    {"temperature", "T", "0 (default): greedy; otherwise sample"},
+    {"top-p", "P", "nucleus of the sampling (default 1)"},
+    {"seed", "N", "seed of the sampling (default 0)"},
+    {"backend", "NAME", "reference or cpu (default cpu when --bundle is given)"},
     {"bundle", "FILE", "the .msab bundle of the cpu backend"},
     {"threads", "N", "threads of the cpu backend (default: one per core)"},
-    {"json", "", "print the result as one JSON object"},
+    {"json", "", "print the results as one JSON object"},
     {"help", "", "show this help"},
 };
 
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-      .count();
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string idList(const std::vector<int32_t> &ids) {
-  std::string s = "[";
-  for (size_t i = 0; i < ids.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(ids[i]);
-  return s + "]";
+std::string docLabel(int32_t d, const std::vector<BankDocument> &docs) {
+  if (d >= 0 && d < static_cast<int32_t>(docs.size()) && !docs[d].id.empty())
+    return std::to_string(d) + " (" + docs[d].id + ")";
+  return std::to_string(d);
 }
 
 } // namespace
@@ -60,112 +64,155 @@ int runAsk(int argc, char **argv) {
     return fail(parsed.status());
   const Args &args = *parsed;
   if (args.has("help")) {
-    std::printf("usage: msa-run ask --model DIR (--corpus FILE | --doc TEXT...) "
-                "--question TEXT [flags]\n\n%s",
+    std::printf("usage: msa-run ask --model DIR (--bank DIR | --corpus FILE | "
+                "--doc TEXT...) --question TEXT... [flags]\n\n%s",
                 Args::usage(kFlags).c_str());
     return 0;
   }
   EngineOptions options;
-  options.backend = args.get("backend").value_or("reference");
   options.bundle = args.get("bundle").value_or("");
+  options.backend =
+      args.get("backend").value_or(options.bundle.empty() ? "reference" : "cpu");
   StatusOr<int64_t> threads = args.integer("threads", 0, 0, 4096);
-  if (!threads.isOk())
-    return fail(threads.status());
+  StatusOr<int64_t> maxNew = args.integer("max-new-tokens", 32, 0, 1 << 20);
+  StatusOr<int64_t> seed = args.integer("seed", 0, 0, INT64_MAX);
+  StatusOr<double> temperature = args.number("temperature", 0.0);
+  StatusOr<double> topP = args.number("top-p", 1.0);
+  for (const Status *s : {&threads.status(), &maxNew.status(), &seed.status(),
+                          &temperature.status(), &topP.status()})
+    if (!s->isOk())
+      return fail(*s);
+  if (*temperature < 0 || *topP <= 0 || *topP > 1)
+    return fail(invalidArgument(
+        "ask: --temperature must be >= 0 and --top-p in (0, 1]"));
   options.threads = static_cast<unsigned>(*threads);
-  const std::string &backend = options.backend;
+  GenerationOptions generation;
+  generation.maxNewTokens = *maxNew;
+  generation.temperature = *temperature;
+  generation.topP = *topP;
+  generation.seed = static_cast<uint64_t>(*seed);
+
   StatusOr<std::string> modelDir = args.required("model");
   if (!modelDir.isOk())
     return fail(modelDir.status());
-  StatusOr<std::string> question = args.required("question");
-  if (!question.isOk())
-    return fail(question.status());
-  StatusOr<int64_t> maxNew = args.integer("max-new-tokens", 32, 0, 1 << 20);
-  if (!maxNew.isOk())
-    return fail(maxNew.status());
+  std::vector<std::string> questions = args.getAll("question");
+  if (questions.empty())
+    return fail(invalidArgument("ask: --question is required"));
+  int sources = args.has("bank") + args.has("corpus") + args.has("doc");
+  if (sources != 1)
+    return fail(invalidArgument(
+        "ask: give exactly one of --bank, --corpus or --doc"));
 
-  std::vector<Document> docs;
-  if (std::optional<std::string> corpus = args.get("corpus")) {
-    if (args.has("doc"))
-      return fail(invalidArgument("ask: give --corpus or --doc, not both"));
-    StatusOr<std::vector<Document>> read = readCorpus(*corpus);
-    if (!read.isOk())
-      return fail(read.status());
-    docs = std::move(read).value();
-  } else {
-    for (const std::string &t : args.getAll("doc"))
-      docs.push_back({"", t});
-    if (docs.empty())
-      return fail(invalidArgument("ask: no documents (give --corpus or --doc)"));
-  }
-
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   StatusOr<std::unique_ptr<Engine>> engine = Engine::open(*modelDir, options);
   if (!engine.isOk())
     return fail(engine.status());
   double loadSeconds = secondsSince(t0);
 
-  t0 = std::chrono::steady_clock::now();
-  StatusOr<PooledMemory> memory = (*engine)->encode(docs);
+  t0 = Clock::now();
+  StatusOr<PooledMemory> memory = Status();
+  std::vector<BankDocument> bankDocs;
+  std::string memorySource;
+  if (std::optional<std::string> bank = args.get("bank")) {
+    memory = (*engine)->loadBank(*bank, &bankDocs);
+    memorySource = "bank " + *bank;
+  } else {
+    std::vector<Document> docs;
+    if (std::optional<std::string> corpus = args.get("corpus")) {
+      StatusOr<std::vector<Document>> read = readCorpus(*corpus);
+      if (!read.isOk())
+        return fail(read.status());
+      docs = std::move(read).value();
+      memorySource = "corpus " + *corpus;
+    } else {
+      for (const std::string &t : args.getAll("doc"))
+        docs.push_back({"", t});
+      memorySource = "documents given inline";
+    }
+    for (const Document &d : docs)
+      bankDocs.push_back({d.id, d.text, 0, 0});
+    memory = (*engine)->encode(docs);
+  }
   if (!memory.isOk())
     return fail(memory.status());
-  double encodeSeconds = secondsSince(t0);
-
-  t0 = std::chrono::steady_clock::now();
-  StatusOr<Answer> answer = (*engine)->ask(*memory, *question, *maxNew);
-  if (!answer.isOk())
-    return fail(answer.status());
-  double askSeconds = secondsSince(t0);
+  double memorySeconds = secondsSince(t0);
 
   const ModelConfig &c = (*engine)->config();
+  JsonValue results = JsonValue::array();
+  std::vector<std::pair<Answer, double>> answers;
+  for (const std::string &q : questions) {
+    t0 = Clock::now();
+    StatusOr<Answer> a = (*engine)->ask(*memory, q, generation);
+    if (!a.isOk())
+      return fail(a.status());
+    answers.push_back({std::move(a).value(), secondsSince(t0)});
+  }
+
   if (args.has("json")) {
     JsonValue out = JsonValue::object();
-    out.set("backend", backend);
-    out.set("documents", static_cast<int64_t>(docs.size()));
+    out.set("backend", options.backend);
+    out.set("memory", memorySource);
+    out.set("documents", memory->numDocs());
     out.set("chunks", memory->numChunks);
-    out.set("question", *question);
-    JsonValue layers = JsonValue::array();
-    for (size_t r = 0; r < answer->selected.size(); ++r) {
-      JsonValue l = JsonValue::object();
-      l.set("layer", c.msa.routerLayers[r]);
-      JsonValue sel = JsonValue::array();
-      for (int32_t d : answer->selected[r])
-        sel.push(static_cast<int64_t>(d));
-      l.set("selected", std::move(sel));
-      layers.push(std::move(l));
+    for (size_t i = 0; i < questions.size(); ++i) {
+      const Answer &a = answers[i].first;
+      JsonValue r = JsonValue::object();
+      r.set("question", questions[i]);
+      JsonValue layers = JsonValue::array();
+      for (size_t l = 0; l < a.selected.size(); ++l) {
+        JsonValue layer = JsonValue::object();
+        layer.set("layer", c.msa.routerLayers[l]);
+        JsonValue sel = JsonValue::array();
+        for (int32_t d : a.selected[l])
+          sel.push(static_cast<int64_t>(d));
+        layer.set("selected", std::move(sel));
+        layers.push(std::move(layer));
+      }
+      r.set("routing", std::move(layers));
+      JsonValue toks = JsonValue::array();
+      for (int32_t t : a.tokens)
+        toks.push(static_cast<int64_t>(t));
+      r.set("tokens", std::move(toks));
+      r.set("answer", a.text);
+      r.set("stopped_at_eos", a.stoppedAtEos);
+      r.set("seconds", answers[i].second);
+      results.push(std::move(r));
     }
-    out.set("routing", std::move(layers));
-    JsonValue toks = JsonValue::array();
-    for (int32_t t : answer->tokens)
-      toks.push(static_cast<int64_t>(t));
-    out.set("tokens", std::move(toks));
-    out.set("answer", answer->text);
-    out.set("stopped_at_eos", answer->stoppedAtEos);
+    out.set("answers", std::move(results));
     JsonValue timing = JsonValue::object();
     timing.set("load_s", loadSeconds);
-    timing.set("encode_s", encodeSeconds);
-    timing.set("ask_s", askSeconds);
+    timing.set(args.has("bank") ? "bank_load_s" : "encode_s", memorySeconds);
     out.set("timings", std::move(timing));
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
 
-  std::printf("backend: %s; %zu documents, %lld chunks (P=%lld, k=%lld)\n",
-              backend.c_str(), docs.size(),
-              static_cast<long long>(memory->numChunks),
-              static_cast<long long>(c.msa.poolingKernelSize),
-              static_cast<long long>(c.msa.docTopK));
-  std::printf("question: %s\n", question->c_str());
-  for (size_t r = 0; r < answer->selected.size(); ++r)
-    std::printf("router layer %lld: selected documents %s\n",
-                static_cast<long long>(c.msa.routerLayers[r]),
-                idList(answer->selected[r]).c_str());
-  std::printf("tokens: %s%s\n", idList(answer->tokens).c_str(),
-              answer->stoppedAtEos ? " <eos>" : "");
-  JsonValue text(answer->text);
-  std::printf("answer: %s\n", text.dump().c_str());
-  std::printf("timings: load %.3f s, encode %.3f s, route+prefill+decode "
-              "%.3f s\n",
-              loadSeconds, encodeSeconds, askSeconds);
+  std::printf("backend: %s; %s: %lld documents, %lld chunks (P=%lld, k=%lld)\n",
+              options.backend.c_str(), memorySource.c_str(),
+              (long long)memory->numDocs(), (long long)memory->numChunks,
+              (long long)c.msa.poolingKernelSize, (long long)c.msa.docTopK);
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const Answer &a = answers[i].first;
+    std::printf("question: %s\n", questions[i].c_str());
+    for (size_t l = 0; l < a.selected.size(); ++l) {
+      std::string list;
+      for (int32_t d : a.selected[l])
+        list += (list.empty() ? "" : ", ") + docLabel(d, bankDocs);
+      std::printf("router layer %lld: selected documents [%s]\n",
+                  (long long)c.msa.routerLayers[l], list.c_str());
+    }
+    std::string toks;
+    for (int32_t t : a.tokens)
+      toks += (toks.empty() ? "" : ", ") + std::to_string(t);
+    std::printf("tokens: [%s]%s\n", toks.c_str(),
+                a.stoppedAtEos ? " <eos>" : "");
+    JsonValue text(a.text);
+    std::printf("answer: %s\n", text.dump().c_str());
+    std::printf("time: %.3f s (route, prefill and %zu decode steps)\n",
+                answers[i].second, a.tokens.size());
+  }
+  std::printf("timings: load %.3f s, %s %.3f s\n", loadSeconds,
+              args.has("bank") ? "bank load" : "encode", memorySeconds);
   return 0;
 }
 

@@ -14,6 +14,7 @@ namespace msa::tools {
 /// Each returns the process exit code; errors are printed as one line.
 int runMakeModel(int argc, char **argv);
 int runAsk(int argc, char **argv);
+int runEncode(int argc, char **argv);
 int runInspect(int argc, char **argv);
 int runBench(int argc, char **argv);
 

@@ -23,7 +23,8 @@ const char *kUsage =
     "commands:\n"
     "  make-model   write a random-weight MSA checkpoint (config.json,\n"
     "               model.safetensors, tokenizer.json)\n"
-    "  ask          encode documents, route a question, decode an answer\n"
+    "  encode       encode a corpus into a memory bank (stage 1)\n"
+    "  ask          route questions over a bank (or documents) and answer\n"
     "  inspect      print a bundle's manifest, kernels and plans\n"
     "  bench        time the stages of a compiled bundle against the "
     "reference\n"
@@ -53,6 +54,8 @@ int main(int argc, char **argv) {
   }
   if (cmd == "make-model")
     return msa::tools::runMakeModel(argc, argv);
+  if (cmd == "encode")
+    return msa::tools::runEncode(argc, argv);
   if (cmd == "ask")
     return msa::tools::runAsk(argc, argv);
   if (cmd == "inspect")

@@ -17,9 +17,11 @@
 #include "msa/runtime/Backend.h"
 #include "msa/runtime/Checkpoint.h"
 #include "msa/runtime/Corpus.h"
+#include "msa/runtime/MemoryBank.h"
 #include "msa/runtime/ThreadPool.h"
 #include "msa/runtime/Tokenizer.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +37,31 @@ struct Answer {
   std::vector<int32_t> tokens; ///< Generated ids, EOS excluded.
   std::string text;            ///< Their decoded text.
   bool stoppedAtEos = false;
+};
+
+/// How answers are decoded (stage 3).
+struct GenerationOptions {
+  int64_t maxNewTokens = 32;
+  /// 0: greedy (argmax, ties to the lowest id). Otherwise softmax sampling
+  /// at this temperature, restricted to the top-p nucleus.
+  double temperature = 0.0;
+  double topP = 1.0;
+  uint64_t seed = 0;
+};
+
+/// Progress of an encode, reported after every block.
+struct EncodeProgress {
+  int64_t docsDone = 0, docsTotal = 0;
+  int64_t tokensDone = 0, tokensTotal = 0;
+  double seconds = 0;
+};
+using ProgressFn = std::function<void(const EncodeProgress &)>;
+
+/// What an encode into a bank did.
+struct EncodeReport {
+  int64_t skippedDocs = 0; ///< Already in the bank (a resumed encode).
+  int64_t newDocs = 0, newTokens = 0, newChunks = 0;
+  double seconds = 0;
 };
 
 /// How to run the model.
@@ -68,14 +95,48 @@ public:
   /// corpus, a document longer than max_position_embeddings.
   StatusOr<PooledMemory> encode(const std::vector<Document> &docs);
 
-  /// Routes `question` and decodes up to `maxNewTokens` greedily, stopping
-  /// at an EOS id.
+  /// Encodes `docs` into the bank at `bankDir`. A new or empty directory
+  /// becomes a bank. An existing bank of this model is continued: the
+  /// corpus must start with the bank's documents, and the rest is encoded
+  /// (resuming an interrupted encode). With `append`, every document of the
+  /// corpus is added after the bank's. Each stage-1 block is committed as
+  /// it is done. Over-long documents are rejected before anything is
+  /// written.
+  StatusOr<EncodeReport> encodeToBank(const std::vector<Document> &docs,
+                                      const std::string &bankDir, bool append,
+                                      const ProgressFn &progress = nullptr);
+
+  /// Opens a bank made by this model (fingerprint checked) and loads it.
+  StatusOr<PooledMemory> loadBank(const std::string &bankDir,
+                                  std::vector<BankDocument> *documents = nullptr);
+
+  /// Routes `question` and decodes up to maxNewTokens, stopping at an EOS
+  /// id.
   StatusOr<Answer> ask(const PooledMemory &memory, const std::string &question,
-                       int64_t maxNewTokens);
+                       const GenerationOptions &generation);
+  StatusOr<Answer> ask(const PooledMemory &memory, const std::string &question,
+                       int64_t maxNewTokens) {
+    GenerationOptions g;
+    g.maxNewTokens = maxNewTokens;
+    return ask(memory, question, g);
+  }
+
+  /// This model's bank fingerprint.
+  const std::string &fingerprint() const { return fingerprint_; }
 
 private:
   Engine() = default;
+  /// Tokenizes documents with global ids from `firstId`, checking lengths.
+  StatusOr<std::vector<std::vector<int32_t>>>
+  tokenizeDocuments(const std::vector<Document> &docs, int64_t firstId) const;
+  /// Packs documents into stage-1 blocks and encodes each, calling `sink`
+  /// with the documents' index range and pooled memory of every block.
+  Status encodeBlocks(
+      const std::vector<std::vector<int32_t>> &ids,
+      const std::function<Status(size_t, size_t, const PooledMemory &)> &sink);
+
   EngineOptions options_;
+  std::string fingerprint_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ThreadPool> pool_;
@@ -85,6 +146,12 @@ private:
 
 /// Index of the largest logit; ties to the lowest index (torch.argmax).
 int32_t argmax(const std::vector<float> &logits);
+
+/// A token drawn from softmax(logits / temperature) restricted to the
+/// smallest set of top tokens whose probability reaches topP; `u` is a
+/// uniform number in [0, 1).
+int32_t sampleToken(const std::vector<float> &logits, double temperature,
+                    double topP, double u);
 
 } // namespace msa::runtime
 
