@@ -16,6 +16,8 @@
 #include "Commands.h"
 
 #include "msa/runtime/Bundle.h"
+#include "msa/runtime/FileUtil.h"
+#include "msa/runtime/MemoryBank.h"
 #include "msa/runtime/Json.h"
 
 #include <cstdio>
@@ -204,6 +206,44 @@ int inspectBundle(const std::string &path, bool json) {
 
 } // namespace
 
+/// Prints a memory bank: header, segments, a sample of its documents. The
+/// whole bank is verified (checksums) as it is opened.
+int inspectBank(const std::string &dir, bool json) {
+  StatusOr<std::unique_ptr<MemoryBank>> bank = MemoryBank::open(dir, "");
+  if (!bank.isOk())
+    return fail(bank.status());
+  const MemoryBank &b = **bank;
+  if (json) {
+    JsonValue out = JsonValue::object();
+    out.set("bank", dir);
+    out.set("fingerprint", b.fingerprint());
+    out.set("documents", b.numDocs());
+    out.set("chunks", b.numChunks());
+    out.set("segments", b.numSegments());
+    out.set("template_len", b.templateLen());
+    out.set("payload_bytes", b.payloadBytes());
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s", b.summary().c_str());
+  const std::vector<BankDocument> &docs = b.documents();
+  size_t shown = std::min<size_t>(docs.size(), 5);
+  for (size_t i = 0; i < shown; ++i) {
+    std::string text = docs[i].text.substr(0, 60);
+    for (char &c : text)
+      if (c == '\n')
+        c = ' ';
+    std::printf("  doc %zu%s: %lld tokens, %lld chunks: %s%s\n", i,
+                docs[i].id.empty() ? "" : (" (" + docs[i].id + ")").c_str(),
+                (long long)docs[i].tokens, (long long)docs[i].chunks,
+                text.c_str(), docs[i].text.size() > 60 ? "..." : "");
+  }
+  if (docs.size() > shown)
+    std::printf("  ... %zu more\n", docs.size() - shown);
+  std::printf("checksums: all files verified\n");
+  return 0;
+}
+
 int runInspect(int argc, char **argv) {
   // FILE is positional, which Args does not take: take it out first. Every
   // flag of inspect is a switch, so no flag value can be mistaken for it.
@@ -236,8 +276,10 @@ int runInspect(int argc, char **argv) {
   StatusOr<bool> json = parsed->boolean("json", false);
   if (!json.isOk())
     return fail(json.status());
-  // Other file kinds (memory banks) will be told apart by their magic here;
-  // for now every file is read as a bundle, which names a bad magic.
+  // A directory is a memory bank; anything else is read as a bundle, whose
+  // magic tells a wrong file apart.
+  if (isDirectory(file))
+    return inspectBank(file, *json);
   return inspectBundle(file, *json);
 }
 
