@@ -111,6 +111,8 @@ struct Attend {
   SmallVector<Value> range(ValueRange state, Value lo, Value hi, Value keyMem,
                            const Locate &keyAt, Value valMem,
                            const Locate &valAt, const Visible &visible) {
+    // An empty range may come with hi < lo (more queries than keys).
+    hi = arith::MaxSIOp::create(e.b, e.loc, hi, lo);
     Value n = e.subi(hi, lo);
     Value full = e.addi(lo, e.muli(e.divi(n, e.index(blockK)),
                                    e.index(blockK)));
@@ -178,6 +180,8 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
     return op.emitOpError() << "needs static heads and head dim for the cpu "
                                "lowering";
   int64_t vw = rowVectorWidth(op, d);
+  // RoPE walks each half of the head dim: its vectors must divide d / 2.
+  int64_t ropeVw = rowVectorWidth(op, d / 2);
   int64_t blockK = std::max<int64_t>(1, tileOf(op, "block_k", 1));
   double scale = scaleOf(op.getScaleAttr(), d);
   bool rope = static_cast<bool>(op.getRopeThetaAttr());
@@ -188,7 +192,29 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
     sinv = e.stackBuffer({d / 2}, e.f32Type());
   }
 
-  e.loop(a.begin, a.end, 1, [&](Value s) {
+  // Tokens outside every segment: the attention output is 0 and a rotated
+  // key is the key itself (msa.doc_attention, msa.rope). Outputs are fresh
+  // buffers, so these rows are written too.
+  Value nSeg = e.subi(e.dim(seg, 0), one);
+  auto outside = [&](Value from, Value to) {
+    e.loop(from, to, 1, [&](Value t) {
+      e.loop(zero, e.index(hq), 1, [&](Value h) {
+        e.loop(zero, e.index(d), vw, [&](Value x) {
+          e.store(e.splat(e.f32(0.0), vw), out, {t, h, x});
+        });
+      });
+      if (rotatedOut)
+        e.loop(zero, e.index(hk), 1, [&](Value g) {
+          e.loop(zero, e.index(d), vw, [&](Value x) {
+            e.store(e.load(k, {t, g, x}, vw), rotatedOut, {t, g, x});
+          });
+        });
+    });
+  };
+
+  // Work items 0..S-1 are the segments; item S (the grid has S + 1 items,
+  // so there is one even without segments) writes the tokens outside them.
+  auto segment = [&](Value s) {
     Value lo = e.loadIndex(seg, {s}), hi = e.loadIndex(seg, {e.addi(s, one)});
     Value n = e.subi(hi, lo);
     // Keys are read relative to `base`: the rotated-key scratch holds the
@@ -205,7 +231,7 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
         Value rel = e.subi(t, lo);
         ropeTables(e, rel, d, theta, storage, cosv, sinv);
         e.loop(zero, e.index(hk), 1, [&](Value g) {
-          ropeRotate(e, k, {t, g}, scratch, {rel, g}, d, vw, storage, cosv,
+          ropeRotate(e, k, {t, g}, scratch, {rel, g}, d, ropeVw, storage, cosv,
                      sinv);
           if (rotatedOut)
             e.loop(zero, e.index(d), vw, [&](Value i) {
@@ -213,7 +239,8 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
             });
         });
         e.loop(zero, e.index(hq), 1, [&](Value h) {
-          ropeRotate(e, q, {t, h}, out, {t, h}, d, vw, storage, cosv, sinv);
+          ropeRotate(e, q, {t, h}, out, {t, h}, d, ropeVw, storage, cosv,
+                     sinv);
         });
       });
     }
@@ -254,6 +281,19 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
     }
     if (scratch)
       e.dealloc(scratch);
+  };
+  e.loop(a.begin, a.end, 1, [&](Value s) {
+    e.ifThenElse(
+        e.cmpi(Pred::ult, s, nSeg), {},
+        [&]() -> SmallVector<Value> {
+          segment(s);
+          return {};
+        },
+        [&]() -> SmallVector<Value> {
+          outside(zero, e.loadIndex(seg, {zero}));
+          outside(e.loadIndex(seg, {nSeg}), e.dim(q, 0));
+          return {};
+        });
   });
   return success();
 }
@@ -290,6 +330,8 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
     return op.emitOpError() << "needs static heads and head dim for the cpu "
                                "lowering";
   int64_t vw = rowVectorWidth(op, d);
+  // RoPE walks each half of the head dim: its vectors must divide d / 2.
+  int64_t ropeVw = rowVectorWidth(op, d / 2);
   int64_t blockK = std::max<int64_t>(1, tileOf(op, "block_k", 1));
   double scale = scaleOf(op.getScaleAttr(), d);
   bool block = op.getCausal() == CausalMode::Block;
@@ -316,7 +358,7 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
               : e.addi(e.index(base), e.loadIndex(positions, {t}));
       ropeTables(e, pos, d, op.getRopeThetaAttr().getValueAsDouble(), storage,
                  cosv, sinv);
-      ropeRotate(e, q, {t, h}, rotated, {}, d, vw, storage, cosv, sinv);
+      ropeRotate(e, q, {t, h}, rotated, {}, d, ropeVw, storage, cosv, sinv);
       att.q = loadQuery(e, rotated, {}, d, vw, scale);
     } else {
       att.q = loadQuery(e, q, {t, h}, d, vw, scale);

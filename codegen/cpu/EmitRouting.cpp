@@ -139,7 +139,11 @@ Value docScore(Emitter &e, Value c0, Value c1, ChunkReduce method,
              });
   if (!mean)
     return st[0];
-  return e.round(e.div(st[0], e.indexToF32(e.subi(c1, c0))), storage);
+  // The mean of lowest-finite scores (no routing token) is the lowest
+  // finite value, as the reference's f64 sum gives; the f32 sum overflows
+  // to -inf. A document without chunks (0 / 0) scores it too.
+  return e.max(e.round(e.div(st[0], e.indexToF32(e.subi(c1, c0))), storage),
+               e.f32(kLowest));
 }
 
 /// Inserts (score, id) into the sorted arrays topS/topI of length k if it

@@ -86,10 +86,33 @@ LogicalResult emitRmsNorm(RmsNormOp op, const KernelArgs &a, Emitter &e) {
   return success();
 }
 
-/// SwiGLU and elementwise arithmetic over [rows, rest].
+/// `m` viewed as [dim 0, rest]: the work items of SwiGLU and elementwise
+/// kernels are the first dimension (gridFor in KernelInterface.cpp) at any
+/// rank, so the trailing dims form one row (a 1-D memref: rows of one).
+Value byFirstDim(Emitter &e, Value m) {
+  auto t = cast<MemRefType>(m.getType());
+  if (t.getRank() == 2)
+    return m;
+  if (t.getRank() == 1)
+    return memref::ExpandShapeOp::create(
+        e.b, e.loc, MemRefType::get({t.getDimSize(0), 1}, t.getElementType()),
+        m, ArrayRef<ReassociationIndices>{{0, 1}},
+        ArrayRef<OpFoldResult>{t.isDynamicDim(0)
+                                   ? OpFoldResult(e.dim(m, 0))
+                                   : OpFoldResult(e.b.getIndexAttr(
+                                         t.getDimSize(0))),
+                               e.b.getIndexAttr(1)});
+  ReassociationIndices rest;
+  for (int64_t d = 1; d < t.getRank(); ++d)
+    rest.push_back(d);
+  return memref::CollapseShapeOp::create(
+      e.b, e.loc, m, ArrayRef<ReassociationIndices>{{0}, rest});
+}
+
+/// SwiGLU and elementwise arithmetic over [dim 0, rest].
 LogicalResult emitElementwise(Operation *op, const KernelArgs &a, Emitter &e) {
-  Value lhs = as2D(e, a.operands[0]), rhs = as2D(e, a.operands[1]);
-  Value out = as2D(e, a.results[0]);
+  Value lhs = byFirstDim(e, a.operands[0]), rhs = byFirstDim(e, a.operands[1]);
+  Value out = byFirstDim(e, a.results[0]);
   Type storage = elementTypeOf(out);
   int64_t vw = rowVectorWidth(op, staticDim(out, 1));
   Value n = e.dim(out, 1), zero = e.index(0);

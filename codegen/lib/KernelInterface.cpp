@@ -50,8 +50,9 @@ SmallVector<GridTerm> gridFor(Operation *op) {
           [](Operation *) { return SmallVector<GridTerm>{{0, 0, 0}}; })
       .Case<EmbeddingOp>(
           [](EmbeddingOp) { return SmallVector<GridTerm>{{1, 0, 0}}; })
+      // One item per segment plus one for the tokens outside them.
       .Case<EncodeDocsOp, DocAttentionOp>(
-          [](Operation *) { return SmallVector<GridTerm>{{3, 0, -1}}; })
+          [](Operation *) { return SmallVector<GridTerm>{{3, 0, 0}}; })
       .Case<ChunkPoolOp, DocReduceOp>(
           [](Operation *) { return SmallVector<GridTerm>{{1, 0, -1}}; })
       .Case<RouteScoresOp>(

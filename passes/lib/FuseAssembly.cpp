@@ -95,6 +95,21 @@ std::optional<std::pair<Value, Value>> concatParts(Value v) {
   return std::make_pair(concat.getInputs()[0], concat.getInputs()[1]);
 }
 
+/// True if the key, value and validity concatenations provably split at
+/// different rows (their parts are then not one cache and one step).
+bool splitsDiffer(std::pair<Value, Value> k, std::pair<Value, Value> v,
+                  std::pair<Value, Value> valid) {
+  auto rows = [](Value x) {
+    return cast<ShapedType>(x.getType()).getDimSize(0);
+  };
+  auto differ = [&](Value a, Value b) {
+    return !ShapedType::isDynamic(rows(a)) && !ShapedType::isDynamic(rows(b)) &&
+           rows(a) != rows(b);
+  };
+  return differ(k.first, v.first) || differ(k.first, valid.first) ||
+         differ(k.second, v.second) || differ(k.second, valid.second);
+}
+
 /// local = concat(cache, new) for keys, values and validity -> local =
 /// cache, append = new: a decode step attends to its KV cache and its own
 /// tokens without copying the cache.
@@ -110,17 +125,9 @@ struct FuseConcatIntoAppend : OpRewritePattern<MemoryAttentionOp> {
     auto valid = concatParts(op.getLocalValid());
     if (!k || !v || !valid)
       return rewriter.notifyMatchFailure(op, "local keys not concatenations");
-    // Keys, values and validity must split at the same row.
-    auto rows = [](Value x) {
-      return cast<ShapedType>(x.getType()).getDimSize(0);
-    };
-    auto differ = [&](Value a, Value b) {
-      return !ShapedType::isDynamic(rows(a)) &&
-             !ShapedType::isDynamic(rows(b)) && rows(a) != rows(b);
-    };
-    if (differ(k->first, v->first) || differ(k->first, valid->first) ||
-        differ(k->second, v->second) || differ(k->second, valid->second))
-      return rewriter.notifyMatchFailure(op, "concatenations split differently");
+    if (splitsDiffer(*k, *v, *valid))
+      return rewriter.notifyMatchFailure(op,
+                                         "concatenations split differently");
     rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),
@@ -132,12 +139,37 @@ struct FuseConcatIntoAppend : OpRewritePattern<MemoryAttentionOp> {
   }
 };
 
+/// The same for a sparse_attention nothing else turned into a
+/// memory_attention (no gathered memory, no RoPE prologue).
+struct FuseConcatIntoSparse : OpRewritePattern<SparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto k = concatParts(op.getLocalKey());
+    auto v = concatParts(op.getLocalValue());
+    auto valid = concatParts(op.getLocalValid());
+    if (!k || !v || !valid)
+      return rewriter.notifyMatchFailure(op, "local keys not concatenations");
+    if (splitsDiffer(*k, *v, *valid))
+      return rewriter.notifyMatchFailure(op,
+                                         "concatenations split differently");
+    rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
+        op, op.getType(), op.getQuery(), op.getTemplateKey(),
+        op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(), Value(),
+        Value(), Value(), k->first, v->first, valid->first, k->second,
+        v->second, valid->second, Value(), op.getCausalAttr(),
+        op.getScaleAttr(), FloatAttr(), IntegerAttr(), IntegerAttr());
+    return success();
+  }
+};
+
 struct MsaFuseAssemblyPass
     : msa::impl::MsaFuseAssemblyPassBase<MsaFuseAssemblyPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseGathersIntoSparse, FuseGathersIntoMemory,
-                 FuseConcatIntoAppend>(&getContext());
+                 FuseConcatIntoAppend, FuseConcatIntoSparse>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -33,7 +33,7 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"output", "DIR", "checkpoint directory to create (also -o)"},
-    {"preset", "NAME", "tiny | small | mid | msa-4b (default tiny)"},
+    {"preset", "NAME", "tiny | small | mid | msa-4b | demo (default tiny)"},
     {"seed", "N", "random seed of the weights (default 0)"},
     {"dtype", "T", "bf16 | f16 | f32 (default bf16)"},
     {"force", "", "replace DIR if it exists"},
@@ -168,7 +168,13 @@ int runMakeModel(int argc, char **argv) {
 
   // Build beside the target, then swap it in: never a half-written model.
   std::string tmp = *dir + ".tmp." + std::to_string(getpid());
-  Status s = writeRandomCheckpoint(tmp, *config, static_cast<uint64_t>(*seed));
+  std::string preset = args.get("preset").value_or("tiny");
+  Status s = preset == "demo"
+                 ? writeCheckpoint(tmp, *config,
+                                   demoWeights(*config, static_cast<uint64_t>(*seed)),
+                                   static_cast<uint64_t>(*seed))
+                 : writeRandomCheckpoint(tmp, *config,
+                                         static_cast<uint64_t>(*seed));
   if (s.isOk() && fileExists(*dir))
     s = removeTree(*dir);
   if (s.isOk() && std::rename(tmp.c_str(), dir->c_str()) != 0)
