@@ -14,6 +14,8 @@
 
 #include "msa/runtime/Json.h"
 
+#include "msa/runtime/Unicode.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -105,8 +107,22 @@ void appendNumber(std::string &out, double x) {
 
 void appendEscaped(std::string &out, const std::string &s) {
   out += '"';
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
     unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      // Valid UTF-8 is copied; a byte that starts no valid sequence (model
+      // output decoded token by token can split characters) becomes U+FFFD
+      // so the document stays valid JSON.
+      unicode::DecodedChar d = unicode::decodeUtf8(s, i);
+      if (d.valid) {
+        out.append(s, i, d.length);
+        i += d.length - 1;
+      } else {
+        out += "\\ufffd";
+      }
+      continue;
+    }
     if (c == '"') {
       out += "\\\"";
     } else if (c == '\\') {
@@ -116,8 +132,6 @@ void appendEscaped(std::string &out, const std::string &s) {
       std::snprintf(buf, sizeof(buf), "\\u%04x", u);
       out += buf;
     } else {
-      // Everything else, including UTF-8 multi-byte sequences, is copied as
-      // is: JSON text is UTF-8 and the strings came in valid.
       out += c;
     }
   }

@@ -493,3 +493,15 @@ TEST(Json, KindsOfConstructedValues) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(JsonDump, InvalidUtf8BecomesReplacementCharacters) {
+  // Model output decoded token by token may end inside a character.
+  std::string s = "ok \xc3\xa9 \xe4\xb8";
+  std::string out = msa::runtime::JsonValue(s).dump();
+  EXPECT_EQ(out, "\"ok \xc3\xa9 \\ufffd\\ufffd\"");
+  EXPECT_TRUE(msa::runtime::JsonValue::parse(out).isOk());
+}
+
+} // namespace
