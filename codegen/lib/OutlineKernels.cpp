@@ -56,7 +56,7 @@ std::string baseName(Operation *op) {
   return name;
 }
 
-func::FuncOp createKernel(ModuleOp module, Operation *op, unsigned index) {
+func::FuncOp createKernel(ModuleOp module, Operation *op, unsigned &index) {
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location loc = op->getLoc();
   SmallVector<Type> args;
@@ -67,7 +67,11 @@ func::FuncOp createKernel(ModuleOp module, Operation *op, unsigned index) {
   args.push_back(b.getIndexType()); // begin
   args.push_back(b.getIndexType()); // end
 
-  std::string name = "k" + std::to_string(index) + "_" + baseName(op);
+  // Kernels of an earlier run may already use a name: take the next free.
+  std::string name;
+  do
+    name = "k" + std::to_string(index++) + "_" + baseName(op);
+  while (module.lookupSymbol(name));
   auto fn = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
   fn->setAttr("msa.kernel", b.getUnitAttr());
   fn->setAttr("msa.op", b.getStringAttr(op->getName().getStringRef()));
@@ -123,7 +127,7 @@ struct MsaOutlineKernelsPass
         std::string key = signatureKey(op);
         func::FuncOp &kernel = kernels[key];
         if (!kernel)
-          kernel = createKernel(module, op, counter++);
+          kernel = createKernel(module, op, counter);
         OpBuilder b(op);
         auto dispatch = DispatchOp::create(b, op->getLoc(),
                                            op->getResultTypes(),

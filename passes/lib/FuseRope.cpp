@@ -49,8 +49,8 @@ struct FuseDocumentRope : OpRewritePattern<DocAttentionOp> {
     DominanceInfo dom;
     for (Operation *user : k.getResult().getUsers())
       if (user != op && !dom.properlyDominates(op.getOperation(), user))
-        return rewriter.notifyMatchFailure(op,
-                                           "rotated keys used before attention");
+        return rewriter.notifyMatchFailure(
+            op, "rotated keys used before attention");
 
     bool keyUsedElsewhere = !k.getResult().hasOneUse();
     SmallVector<Type> types{op.getType()};

@@ -67,7 +67,7 @@ struct MsaFuseRoutingPass
     if (blocks <= 0) {
       getOperation().emitError() << "msa-fuse-routing: expected blocks to be "
                                     "positive, got "
-                                 << blocks;
+                                 << static_cast<int64_t>(blocks);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

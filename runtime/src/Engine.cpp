@@ -160,11 +160,8 @@ StatusOr<EncodeReport> Engine::encodeToBank(const std::vector<Document> &docs,
   std::unique_ptr<MemoryBank> bank;
   if (exists) {
     MSA_ASSIGN_OR_RETURN(bank, MemoryBank::open(bankDir, fingerprint_));
-  } else {
-    if (append)
-      return notFound(bankDir + ": no memory bank to append to");
-    MSA_ASSIGN_OR_RETURN(bank, MemoryBank::create(bankDir, fingerprint_,
-                                                  config()));
+  } else if (append) {
+    return notFound(bankDir + ": no memory bank to append to");
   }
 
   // Which documents are new: after the bank's when appending; when
@@ -189,9 +186,15 @@ StatusOr<EncodeReport> Engine::encodeToBank(const std::vector<Document> &docs,
   }
   std::vector<Document> fresh(docs.begin() + static_cast<long>(firstNew),
                               docs.end());
-  const int64_t firstId = bank->numDocs();
+  const int64_t firstId = bank ? bank->numDocs() : 0;
   MSA_ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> ids,
                        tokenizeDocuments(fresh, firstId));
+  // Created only once every document is known to fit, so a rejected corpus
+  // leaves nothing behind.
+  if (!bank) {
+    MSA_ASSIGN_OR_RETURN(bank,
+                         MemoryBank::create(bankDir, fingerprint_, config()));
+  }
   if (!bank->hasTemplate()) {
     MSA_ASSIGN_OR_RETURN(PooledMemory tpl,
                          backend_->encodeTemplate(templateHead(*tokenizer_)));

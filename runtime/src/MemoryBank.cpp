@@ -196,7 +196,10 @@ Status MemoryBank::appendSegment(const std::vector<BankDocument> &docs,
       seg.files.push_back({name, crc});
     }
   }
+  // A kill between the rename below and the header rewrite leaves a segment
+  // the header does not list; it is stale, and would block the rename.
   std::string final = path(seg.name);
+  MSA_RETURN_IF_ERROR(removeTree(final));
   if (std::rename(tmp.c_str(), final.c_str()) != 0)
     return ioError(final + ": cannot rename the new segment into place: " +
                    std::strerror(errno));

@@ -4,7 +4,8 @@
 // become the memory/select groups of an msa.memory_attention that reads the
 // bank by index; local keys, values and validity that are row-wise
 // tensor.concats of a cache and new tokens become its local and append
-// groups. Then the cases the pass leaves alone.
+// groups, for a memory_attention or a sparse_attention alike. Then the
+// cases the pass leaves alone.
 
 // CHECK-LABEL: func.func @sparse_gathers(
 // CHECK-SAME:    %[[Q:[^:]+]]: tensor<5x4x16xbf16>, %[[TK:[^:]+]]: tensor<3x2x16xbf16>,
@@ -355,14 +356,21 @@ func.func @concat_split_mismatch(%q: tensor<1x4x16xbf16>, %tk: tensor<3x2x16xbf1
 
 // -----
 
-// A sparse_attention without gathered memory is not rewritten, concatenated
-// cache or not: the append group belongs to memory_attention, which
-// msa-fuse-rope or msa-form-kernels forms.
-// CHECK-LABEL: func.func @sparse_concat_stays(
-// CHECK:         tensor.concat
-// CHECK:         msa.sparse_attention
-// CHECK-NOT:     msa.memory_attention
-func.func @sparse_concat_stays(%q: tensor<1x4x16xbf16>, %tk: tensor<3x2x16xbf16>,
+// A sparse_attention without gathered memory or a RoPE prologue but with a
+// concatenated cache becomes a memory_attention with an append group.
+// CHECK-LABEL: func.func @sparse_concat_to_append(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<1x4x16xbf16>, %[[TK:[^:]+]]: tensor<3x2x16xbf16>,
+// CHECK-SAME:    %[[TV:[^:]+]]: tensor<3x2x16xbf16>, %[[CK:[^:]+]]: tensor<4x2x16xbf16>,
+// CHECK-SAME:    %[[CV:[^:]+]]: tensor<4x2x16xbf16>, %[[NK:[^:]+]]: tensor<1x2x16xbf16>,
+// CHECK-SAME:    %[[NV:[^:]+]]: tensor<1x2x16xbf16>, %[[VA:[^:]+]]: tensor<4xi1>,
+// CHECK-SAME:    %[[VB:[^:]+]]: tensor<1xi1>)
+// CHECK-NOT:     tensor.concat
+// CHECK-NOT:     msa.sparse_attention
+// CHECK:         %[[O:.+]] = msa.memory_attention %[[Q]], template(%[[TK]], %[[TV]])
+// CHECK-SAME:      local(%[[CK]], %[[CV]], %[[VA]]) append(%[[NK]], %[[NV]], %[[VB]])
+// CHECK-SAME:      causal = block {scale = 5.000000e-01 : f64} :
+// CHECK:         return %[[O]]
+func.func @sparse_concat_to_append(%q: tensor<1x4x16xbf16>, %tk: tensor<3x2x16xbf16>,
     %tv: tensor<3x2x16xbf16>, %ck: tensor<4x2x16xbf16>, %cv: tensor<4x2x16xbf16>,
     %nk: tensor<1x2x16xbf16>, %nv: tensor<1x2x16xbf16>, %va: tensor<4xi1>,
     %vb: tensor<1xi1>) -> tensor<1x4x16xbf16> {
@@ -370,6 +378,31 @@ func.func @sparse_concat_stays(%q: tensor<1x4x16xbf16>, %tk: tensor<3x2x16xbf16>
       : (tensor<4x2x16xbf16>, tensor<1x2x16xbf16>) -> tensor<5x2x16xbf16>
   %v = tensor.concat dim(0) %cv, %nv
       : (tensor<4x2x16xbf16>, tensor<1x2x16xbf16>) -> tensor<5x2x16xbf16>
+  %valid = tensor.concat dim(0) %va, %vb : (tensor<4xi1>, tensor<1xi1>) -> tensor<5xi1>
+  %o = msa.sparse_attention %q, template(%tk, %tv) local(%k, %v, %valid) causal = block
+      {scale = 0.5 : f64}
+      : (tensor<1x4x16xbf16>, tensor<3x2x16xbf16>, tensor<3x2x16xbf16>,
+         tensor<5x2x16xbf16>, tensor<5x2x16xbf16>, tensor<5xi1>) -> tensor<1x4x16xbf16>
+  return %o : tensor<1x4x16xbf16>
+}
+
+// -----
+
+// The same split mismatch on a sparse_attention: it stays as written.
+// CHECK-LABEL: func.func @sparse_concat_split_mismatch(
+// CHECK:         tensor.concat
+// CHECK:         tensor.concat
+// CHECK:         tensor.concat
+// CHECK:         msa.sparse_attention
+// CHECK-NOT:     msa.memory_attention
+func.func @sparse_concat_split_mismatch(%q: tensor<1x4x16xbf16>, %tk: tensor<3x2x16xbf16>,
+    %tv: tensor<3x2x16xbf16>, %ck: tensor<4x2x16xbf16>, %cv: tensor<3x2x16xbf16>,
+    %nk: tensor<1x2x16xbf16>, %nv: tensor<2x2x16xbf16>, %va: tensor<4xi1>,
+    %vb: tensor<1xi1>) -> tensor<1x4x16xbf16> {
+  %k = tensor.concat dim(0) %ck, %nk
+      : (tensor<4x2x16xbf16>, tensor<1x2x16xbf16>) -> tensor<5x2x16xbf16>
+  %v = tensor.concat dim(0) %cv, %nv
+      : (tensor<3x2x16xbf16>, tensor<2x2x16xbf16>) -> tensor<5x2x16xbf16>
   %valid = tensor.concat dim(0) %va, %vb : (tensor<4xi1>, tensor<1xi1>) -> tensor<5xi1>
   %o = msa.sparse_attention %q, template(%tk, %tv) local(%k, %v, %valid) causal = block
       : (tensor<1x4x16xbf16>, tensor<3x2x16xbf16>, tensor<3x2x16xbf16>,

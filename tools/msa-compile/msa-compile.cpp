@@ -130,6 +130,10 @@ int main(int argc, char **argv) {
 
   OwningOpRef<ModuleOp> module;
   rt::JsonValue modelJson;
+  // Lives for the whole compile so that diagnostics of every later pass
+  // print as file:line:col with the source line.
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<SourceMgrDiagnosticHandler> handler;
   if (!modelDir.empty()) {
     rt::StatusOr<rt::ModelConfig> config =
         rt::ModelConfig::load(rt::joinPath(modelDir, "config.json"));
@@ -144,13 +148,12 @@ int main(int argc, char **argv) {
     module = msa::codegen::importModel(&context, *config, templateLen);
     modelJson = config->toJson();
   } else {
-    llvm::SourceMgr sourceMgr;
     std::string err;
     auto file = openInputFile(inputFile, &err);
     if (!file)
       return fail(err);
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-    SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    handler = std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, &context);
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
       return 1; // the parser reported file:line:col

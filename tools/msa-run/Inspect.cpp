@@ -29,11 +29,12 @@ using namespace msa::runtime;
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"json", "", "print the bundle's manifest as JSON"},
+    {"json", "", "print the bundle's manifest or the bank's header as JSON"},
     {"help", "", "show this help"},
 };
 
-const char *kUsageLine = "usage: msa-run inspect FILE [--json]";
+const char *kUsageLine =
+    "usage: msa-run inspect BUNDLE.msab|BANK-DIR [--json]";
 
 std::string join(const std::vector<std::string> &items,
                  const char *separator = ", ") {
@@ -278,6 +279,8 @@ int runInspect(int argc, char **argv) {
     return fail(json.status());
   // A directory is a memory bank; anything else is read as a bundle, whose
   // magic tells a wrong file apart.
+  if (!fileExists(file))
+    return fail(notFound(file + ": no bundle or memory bank here"));
   if (isDirectory(file))
     return inspectBank(file, *json);
   return inspectBundle(file, *json);

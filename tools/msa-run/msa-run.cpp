@@ -25,7 +25,7 @@ const char *kUsage =
     "               model.safetensors, tokenizer.json)\n"
     "  encode       encode a corpus into a memory bank (stage 1)\n"
     "  ask          route questions over a bank (or documents) and answer\n"
-    "  inspect      print a bundle's manifest, kernels and plans\n"
+    "  inspect      print a bundle (manifest, kernels, plans) or a memory bank\n"
     "  bench        time the stages of a compiled bundle against the "
     "reference\n"
     "\n"

@@ -19,8 +19,9 @@ def MsaAssignTilesPass : Pass<"msa-assign-tiles", "::mlir::ModuleOp"> {
   let summary = "Set each kernel op's msa.tiles from the KernelConfig table";
   let description = [{
     Every op that becomes a kernel gets the discardable dictionary
-    `msa.tiles` (`vector_width`, `block_k`, `route_blocks`) chosen by
-    `chooseTiles` for the target. An op that already carries `msa.tiles` is
+    `msa.tiles` (`vector_width`, `block_k`) chosen by `chooseTiles` for the
+    target. (The routing kernel's candidate blocks are a shape, set by
+    msa-fuse-routing from the same table.) An op that already carries `msa.tiles` is
     left as written, so tiles can be overridden in the IR.
   }];
   let options = [
