@@ -236,6 +236,20 @@ private:
     return Status::ok();
   }
 
+  /// A required integer member within [min, max].
+  Status intMember(const JsonValue &obj, const std::string &at,
+                   const char *key, int64_t &out, int64_t min,
+                   int64_t max) const {
+    MSA_ASSIGN_OR_RETURN(const JsonValue *v, required(obj, at, key));
+    if (!v->isInteger() || v->asInt() < min || v->asInt() > max)
+      return error(child(at, key), "expected an integer in [" +
+                                       std::to_string(min) + ", " +
+                                       std::to_string(max) + "], got " +
+                                       describe(*v));
+    out = v->asInt();
+    return Status::ok();
+  }
+
   Status dtype(const JsonValue &v, const std::string &at, DType &out) const {
     if (v.isString())
       for (DType t : kManifestDTypes)
@@ -250,7 +264,7 @@ private:
   Status parseTarget(const JsonValue &v, const std::string &at,
                      TargetSpec &out) const;
   Status parseKernel(const JsonValue &v, const std::string &at,
-                     KernelSpec &out) const;
+                     const std::string &target, KernelSpec &out) const;
   Status parseEntry(const JsonValue &v, const std::string &at,
                     const ParsedManifest &m, PlanEntry &out) const;
   StatusOr<PlanDim> planDim(const JsonValue &dim, const std::string &at,
@@ -319,7 +333,8 @@ StatusOr<ParsedManifest> ManifestParser::parse(const JsonValue &root,
   for (size_t i = 0; i < kernels->elements().size(); ++i) {
     std::string at = item("kernels", i);
     KernelSpec k;
-    MSA_RETURN_IF_ERROR(parseKernel(kernels->elements()[i], at, k));
+    MSA_RETURN_IF_ERROR(
+        parseKernel(kernels->elements()[i], at, m.target.name, k));
     if (!kernelNames.insert(k.name).second)
       return error(child(at, "name"), "duplicate kernel " + quoted(k.name));
     m.kernels.push_back(std::move(k));
@@ -357,9 +372,11 @@ Status ManifestParser::parseTarget(const JsonValue &v, const std::string &at,
 }
 
 Status ManifestParser::parseKernel(const JsonValue &v, const std::string &at,
+                                   const std::string &target,
                                    KernelSpec &out) const {
   MSA_RETURN_IF_ERROR(object(
-      v, at, {"name", "symbol", "op", "args", "results", "grid", "config"}));
+      v, at,
+      {"name", "symbol", "op", "args", "results", "grid", "config", "launch"}));
   MSA_RETURN_IF_ERROR(stringMember(v, at, "name", out.name));
   MSA_RETURN_IF_ERROR(stringMember(v, at, "symbol", out.symbol));
   MSA_RETURN_IF_ERROR(stringMember(v, at, "op", out.op));
@@ -439,6 +456,27 @@ Status ManifestParser::parseKernel(const JsonValue &v, const std::string &at,
 
   if (const JsonValue *config = v.find("config"))
     out.config = *config;
+
+  const JsonValue *launch = v.find("launch");
+  if (target == "cuda" && !launch)
+    return error(at, "key 'launch' is missing (a cuda kernel says how it is "
+                     "launched)");
+  if (launch) {
+    std::string launchAt = child(at, "launch");
+    if (target != "cuda")
+      return error(launchAt, "only cuda kernels have a launch");
+    MSA_RETURN_IF_ERROR(object(*launch, launchAt,
+                               {"threads", "items_per_block", "shared_bytes"}));
+    CudaLaunch l;
+    MSA_RETURN_IF_ERROR(
+        intMember(*launch, launchAt, "threads", l.threads, 1,
+                  af::kCudaMaxThreadsPerBlock));
+    MSA_RETURN_IF_ERROR(intMember(*launch, launchAt, "items_per_block",
+                                  l.itemsPerBlock, 1, INT64_MAX));
+    MSA_RETURN_IF_ERROR(intMember(*launch, launchAt, "shared_bytes",
+                                  l.sharedBytes, 0, af::kCudaMaxSharedBytes));
+    out.launch = l;
+  }
   return Status::ok();
 }
 
@@ -932,14 +970,11 @@ Status Bundle::checkSections() const {
                              af::kCpuObjectSection + "', which is missing");
     return Status::ok();
   }
-  for (const KernelSpec &k : kernels_) {
-    std::string cubin = "cuda.cubin." + k.name, ptx = "cuda.ptx." + k.name;
-    if (!section(cubin) && !section(ptx))
-      return invalidArgument(path_ + ": kernel " + quoted(k.name) +
-                             " has neither section " + quoted(cubin) + " nor " +
-                             quoted(ptx) + " (target '" + target_.toString() +
-                             "')");
-  }
+  if (!section(af::kCudaCubinSection) && !section(af::kCudaPtxSection))
+    return invalidArgument(path_ + ": target '" + target_.toString() +
+                           "' needs section '" + af::kCudaCubinSection +
+                           "' or '" + af::kCudaPtxSection +
+                           "', and both are missing");
   return Status::ok();
 }
 

@@ -1,4 +1,4 @@
-//===- Tensor.cpp - a typed, shaped host buffer ---------------------------===//
+//===- Tensor.cpp - a typed, shaped buffer --------------------------------===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -56,6 +56,7 @@ Tensor Tensor::rows(int64_t begin, int64_t count) const {
 }
 
 float Tensor::getF32(int64_t i) const {
+  assert(onHost() && "reading device memory on the host");
   switch (dtype) {
   case DType::kBF16:
     return bf16ToFloat(as<uint16_t>()[i]);
@@ -70,6 +71,7 @@ float Tensor::getF32(int64_t i) const {
 }
 
 void Tensor::setF32(int64_t i, float v) {
+  assert(onHost() && "writing device memory on the host");
   switch (dtype) {
   case DType::kBF16:
     as<uint16_t>()[i] = floatToBf16(v);

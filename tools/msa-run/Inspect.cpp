@@ -196,6 +196,12 @@ int inspectBundle(const std::string &path, bool json) {
     std::printf("    args: (%s) -> %s\n", join(operands).c_str(),
                 join(results).c_str());
     std::printf("    grid: %s\n", gridString(k).c_str());
+    if (k.launch)
+      std::printf("    launch: %lld threads, %lld items per block, %lld bytes "
+                  "of shared memory\n",
+                  static_cast<long long>(k.launch->threads),
+                  static_cast<long long>(k.launch->itemsPerBlock),
+                  static_cast<long long>(k.launch->sharedBytes));
     if (!k.config.isNull())
       std::printf("    config: %s\n", k.config.dump().c_str());
   }

@@ -359,23 +359,70 @@ TEST(Bundle, LayoutFollowsArtifactFormat) {
             b.size());
 }
 
-TEST(Bundle, CudaBundleNeedsOneSectionPerKernel) {
-  std::string cuda = edited(
+const char *kLaunch =
+    R"("launch": {"threads": 128, "items_per_block": 4, "shared_bytes": 0}, )";
+
+/// kManifest for cuda:sm_90, without launches.
+std::string cudaManifest() {
+  return edited(
       R"({"name": "cpu", "triple": "x86_64-unknown-linux-gnu", "cpu": "x86-64-v3"})",
       R"({"name": "cuda", "chip": "sm_90"})");
-  StatusOr<std::unique_ptr<Bundle>> ok =
-      Bundle::fromBytes(build(cuda, {{"cuda.ptx.k0_embedding", ".version 8.7"},
-                                     {"cuda.cubin.k1_rms_norm", "cubin"}}),
-                        kName);
+}
+
+/// kManifest for cuda:sm_90 with a launch for every kernel.
+std::string launchedCudaManifest() {
+  std::string m = cudaManifest();
+  const std::string launch = kLaunch;
+  for (size_t at = m.find(R"("grid": )"); at != std::string::npos;
+       at = m.find(R"("grid": )", at + launch.size() + 1))
+    m.insert(at, launch);
+  return m;
+}
+
+TEST(Bundle, CudaBundleNeedsAModuleAndLaunches) {
+  std::string cuda = cudaManifest();
+  std::string launched = launchedCudaManifest();
+  StatusOr<std::unique_ptr<Bundle>> ok = Bundle::fromBytes(
+      build(launched, {{"cuda.ptx", ".version 8.7"}, {"cuda.cubin", "cubin"}}),
+      kName);
   ASSERT_TRUE(ok.isOk()) << ok.status().message();
   EXPECT_EQ((*ok)->target().toString(), "cuda:sm_90");
   EXPECT_TRUE((*ok)->checkTarget("cuda:sm_90").isOk());
   EXPECT_TRUE((*ok)->checkTarget("cuda").isOk());
+  ASSERT_TRUE((*ok)->kernels()[0].launch.has_value());
+  EXPECT_EQ((*ok)->kernels()[0].launch->threads, 128);
+  EXPECT_EQ((*ok)->kernels()[0].launch->itemsPerBlock, 4);
+  EXPECT_EQ((*ok)->kernels()[0].launch->sharedBytes, 0);
+  // Either module section alone will do.
+  EXPECT_TRUE(
+      Bundle::fromBytes(build(launched, {{"cuda.ptx", "ptx"}}), kName).isOk());
 
-  EXPECT_EQ(openError(build(cuda, {{"cuda.ptx.k0_embedding", "ptx"}})),
-            "bundle.msab: kernel 'k1_rms_norm' has neither section "
-            "'cuda.cubin.k1_rms_norm' nor 'cuda.ptx.k1_rms_norm' (target "
-            "'cuda:sm_90')");
+  EXPECT_EQ(openError(build(launched, {{"cuda.ptx.k0", "ptx"}})),
+            "bundle.msab: target 'cuda:sm_90' needs section 'cuda.cubin' or "
+            "'cuda.ptx', and both are missing");
+  EXPECT_EQ(openError(build(cuda, {{"cuda.ptx", "ptx"}})),
+            "bundle.msab: manifest: kernels[0]: key 'launch' is missing (a "
+            "cuda kernel says how it is launched)");
+  EXPECT_EQ(openError(build(edited(R"("threads": 128)", R"("threads": 2048)",
+                                   launched),
+                            {{"cuda.ptx", "ptx"}})),
+            "bundle.msab: manifest: kernels[0].launch.threads: expected an "
+            "integer in [1, 1024], got 2048");
+  EXPECT_EQ(openError(build(edited(R"("shared_bytes": 0)",
+                                   R"("shared_bytes": 1000000)", launched),
+                            {{"cuda.ptx", "ptx"}})),
+            "bundle.msab: manifest: kernels[0].launch.shared_bytes: expected "
+            "an integer in [0, 232448], got 1000000");
+  EXPECT_EQ(openError(build(edited(R"("items_per_block": 4, )", "", launched),
+                            {{"cuda.ptx", "ptx"}})),
+            "bundle.msab: manifest: kernels[0].launch: key 'items_per_block' "
+            "is missing");
+  // A cpu kernel has no launch.
+  std::string cpuLaunched = kManifest;
+  cpuLaunched.insert(cpuLaunched.find(R"("grid": )"), kLaunch);
+  EXPECT_EQ(openError(build(cpuLaunched)),
+            "bundle.msab: manifest: kernels[0].launch: only cuda kernels have "
+            "a launch");
   EXPECT_EQ(
       openError(build(edited(R"("chip": "sm_90")", R"("cpu": "x")", cuda), {})),
       "bundle.msab: manifest: target: key 'chip' is missing (a cuda "
@@ -404,13 +451,8 @@ TEST(Bundle, CheckTargetNamesBoth) {
   EXPECT_EQ(s.message(),
             "bundle.msab: compiled for target 'cpu', not 'cuda:sm_90'");
 
-  std::string cuda = edited(
-      R"({"name": "cpu", "triple": "x86_64-unknown-linux-gnu", "cpu": "x86-64-v3"})",
-      R"({"name": "cuda", "chip": "sm_90"})");
-  StatusOr<std::unique_ptr<Bundle>> c =
-      Bundle::fromBytes(build(cuda, {{"cuda.ptx.k0_embedding", "p"},
-                                     {"cuda.ptx.k1_rms_norm", "p"}}),
-                        kName);
+  StatusOr<std::unique_ptr<Bundle>> c = Bundle::fromBytes(
+      build(launchedCudaManifest(), {{"cuda.ptx", "p"}}), kName);
   ASSERT_TRUE(c.isOk()) << c.status().message();
   EXPECT_EQ((*c)->checkTarget("cpu").message(),
             "bundle.msab: compiled for target 'cuda:sm_90', not 'cpu'");

@@ -26,8 +26,10 @@
 // A section table entry is 64 bytes: a NUL-padded name of 48 bytes, the
 // payload offset and the payload size (8 bytes each). Payloads start on
 // kSectionAlignment boundaries. Sections: "cpu.so" (the kernels of a cpu
-// bundle as one ELF shared object); "cuda.cubin.<kernel>" and
-// "cuda.ptx.<kernel>" for cuda bundles.
+// bundle as one ELF shared object); "cuda.cubin" (one module with every
+// kernel, machine code for the target's chip) and "cuda.ptx" (the same
+// module as PTX, which the driver compiles for cards the cubin does not
+// fit); a cuda bundle has at least one of the two.
 //
 // CPU kernel ABI (kAbiVersion 1). Every kernel is exported as
 //
@@ -46,6 +48,20 @@
 // an integer register or stack slot of the System V x86-64 ABI, so the
 // runtime calls any kernel through one pointer-sized calling sequence chosen
 // by arity (up to kMaxKernelArgs).
+//
+// CUDA kernel ABI (kAbiVersion 1). Every kernel is an entry <symbol> of the
+// module whose parameters are its arguments' memref descriptors flattened
+// field by field (MLIR's default lowering of gpu.func arguments):
+//
+//   u64 allocated, u64 aligned, i64 offset, i64 sizes[rank], i64 strides[rank]
+//
+// per argument, operands then results, with device pointers. The manifest's
+// "launch" object gives the launch: blockDim = (threads, 1, 1), gridDim =
+// (ceil(items / items_per_block), 1, 1) where items is the product of the
+// grid terms (no launch when it is 0), and shared_bytes of dynamic shared
+// memory (above kCudaDefaultSharedBytes the runtime raises the kernel's
+// limit first). Each block finds its items from blockIdx.x and guards the
+// last, partial block itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,6 +98,16 @@ inline constexpr size_t kOffChecksum = 56;
 
 /// Name of the shared object section of cpu bundles.
 inline constexpr const char *kCpuObjectSection = "cpu.so";
+/// Names of the module sections of cuda bundles.
+inline constexpr const char *kCudaCubinSection = "cuda.cubin";
+inline constexpr const char *kCudaPtxSection = "cuda.ptx";
+
+/// Threads per block a cuda launch may ask for (every CUDA architecture).
+inline constexpr int64_t kCudaMaxThreadsPerBlock = 1024;
+/// Dynamic shared memory a kernel gets without raising its limit.
+inline constexpr int64_t kCudaDefaultSharedBytes = 48 * 1024;
+/// Most dynamic shared memory one block may have on sm_90 (227 KiB).
+inline constexpr int64_t kCudaMaxSharedBytes = 227 * 1024;
 
 /// CRC-32C (Castagnoli) of `size` bytes, continuing from `crc` (start at 0).
 uint32_t crc32c(const void *data, size_t size, uint32_t crc = 0);

@@ -50,6 +50,13 @@ struct GridTerm {
   int64_t add = 0;
 };
 
+/// How a cuda kernel is launched (ArtifactFormat.h, CUDA kernel ABI).
+struct CudaLaunch {
+  int64_t threads = 0;
+  int64_t itemsPerBlock = 1;
+  int64_t sharedBytes = 0;
+};
+
 /// A kernel of the bundle: its exported symbol and signature.
 struct KernelSpec {
   std::string name;
@@ -64,6 +71,8 @@ struct KernelSpec {
   std::vector<GridTerm> grid;
   /// Free-form tuning parameters (null when absent).
   JsonValue config;
+  /// The launch of a cuda kernel; nullopt in cpu bundles.
+  std::optional<CudaLaunch> launch;
 };
 
 /// One dimension of a plan buffer: a static size or a symbol bound per call.

@@ -1,12 +1,13 @@
-//===- Tensor.h - a typed, shaped host buffer -------------------*- C++ -*-===//
+//===- Tensor.h - a typed, shaped buffer ------------------------*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
 //
-// What plans, kernels and engines pass around on the host: an element type,
-// a row-major shape and a pointer, owning its memory (shared, so views keep
-// it alive) or viewing someone else's (a mapped checkpoint or bank).
+// What plans, kernels and engines pass around: an element type, a row-major
+// shape and a pointer into host or device memory, owning its memory (shared,
+// so views keep it alive) or viewing someone else's (a mapped checkpoint or
+// bank).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,10 +23,15 @@
 
 namespace msa::runtime {
 
+/// Where a tensor's memory is. Only host tensors may be dereferenced on the
+/// host; a cuda tensor's data is a CUdeviceptr.
+enum class Placement : uint8_t { kHost, kCuda };
+
 struct Tensor {
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
   void *data = nullptr;
+  Placement placement = Placement::kHost;
   /// Keeps owned memory alive; empty for views of foreign memory.
   std::shared_ptr<void> owner;
 
@@ -40,6 +46,8 @@ struct Tensor {
   Tensor reshaped(std::vector<int64_t> newShape) const;
   /// Rows [begin, begin + count) of dimension 0, sharing the memory.
   Tensor rows(int64_t begin, int64_t count) const;
+
+  bool onHost() const { return placement == Placement::kHost; }
 
   template <typename T> T *as() const { return static_cast<T *>(data); }
   /// Element i as f32 (bf16, f16, f32 tensors).

@@ -150,8 +150,11 @@ def main():
     if variant == "hand-cuda":
         m["target"] = {"name": "cuda", "chip": "sm_90"}
         m["model"] = None
-        sections = [("cuda.ptx.k0_embedding", b".version 8.7\n"),
-                    ("cuda.cubin.k1_rms_norm", b"\x7fELF" + bytes(60))]
+        for k in m["kernels"]:
+            k["launch"] = {"threads": 128, "items_per_block": 1,
+                           "shared_bytes": 0}
+        sections = [("cuda.ptx", b".version 8.7\n"),
+                    ("cuda.cubin", b"\x7fELF" + bytes(60))]
     elif variant == "bad-version":
         version = 2
     elif variant == "unknown-kernel":
