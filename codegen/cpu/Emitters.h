@@ -15,7 +15,7 @@
 #ifndef MSA_CODEGEN_CPU_EMITTERS_H
 #define MSA_CODEGEN_CPU_EMITTERS_H
 
-#include "EmitUtils.h"
+#include "common/EmitUtils.h"
 
 #include "mlir/IR/Operation.h"
 #include "mlir/Support/LogicalResult.h"

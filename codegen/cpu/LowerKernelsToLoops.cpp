@@ -20,6 +20,7 @@ namespace msa {
 
 using namespace mlir;
 using namespace msa;
+using namespace msa::codegen;
 using namespace msa::codegen::cpu;
 
 namespace msa::codegen::cpu {

@@ -1,18 +1,20 @@
-//===- EmitUtils.h - building blocks of the cpu kernel lowerings -*- C++ -*-===//
+//===- EmitUtils.h - building blocks of the kernel lowerings ----*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
 //
-// A thin layer over OpBuilder for writing kernels as loops: constants,
-// scf.for with and without loop-carried values, f32 vector loads and stores
-// of bf16/f16/f32 memrefs, and the rounding that reproduces the reference's
-// bf16 numerics. Every kernel computes in f32.
+// A thin layer over OpBuilder for writing kernels as loops, shared by the
+// cpu and cuda lowerings: constants, scf.for with and without loop-carried
+// values, f32 vector loads and stores of bf16/f16/f32 memrefs, and the
+// rounding that reproduces the reference's bf16 numerics. Every kernel
+// computes in f32. The few operations whose lowering differs by target
+// (exp, sqrt) are virtual.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MSA_CODEGEN_CPU_EMITUTILS_H
-#define MSA_CODEGEN_CPU_EMITUTILS_H
+#ifndef MSA_CODEGEN_COMMON_EMITUTILS_H
+#define MSA_CODEGEN_COMMON_EMITUTILS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -22,7 +24,7 @@
 
 #include <functional>
 
-namespace msa::codegen::cpu {
+namespace msa::codegen {
 
 /// The memref arguments of one kernel and its work-item range.
 struct KernelArgs {
@@ -34,6 +36,7 @@ struct KernelArgs {
 class Emitter {
 public:
   Emitter(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+  virtual ~Emitter() = default;
 
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -87,8 +90,8 @@ public:
   mlir::Value mul(mlir::Value a, mlir::Value b);
   mlir::Value div(mlir::Value a, mlir::Value b);
   mlir::Value max(mlir::Value a, mlir::Value c);
-  mlir::Value exp(mlir::Value a);
-  mlir::Value sqrt(mlir::Value a);
+  virtual mlir::Value exp(mlir::Value a);
+  virtual mlir::Value sqrt(mlir::Value a);
   mlir::Value select(mlir::Value c, mlir::Value a, mlir::Value b);
   mlir::Value cmpf(mlir::arith::CmpFPredicate p, mlir::Value a, mlir::Value b);
   mlir::Value cmpi(mlir::arith::CmpIPredicate p, mlir::Value a, mlir::Value b);
@@ -118,6 +121,6 @@ mlir::Type elementTypeOf(mlir::Value memref);
 /// Static size of dimension `d`, or ShapedType::kDynamic.
 int64_t staticDim(mlir::Value memref, int64_t d);
 
-} // namespace msa::codegen::cpu
+} // namespace msa::codegen
 
-#endif // MSA_CODEGEN_CPU_EMITUTILS_H
+#endif // MSA_CODEGEN_COMMON_EMITUTILS_H

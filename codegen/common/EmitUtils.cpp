@@ -1,4 +1,4 @@
-//===- EmitUtils.cpp - building blocks of the cpu kernel lowerings --------===//
+//===- EmitUtils.cpp - building blocks of the kernel lowerings ------------===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -10,7 +10,7 @@
 
 using namespace mlir;
 
-namespace msa::codegen::cpu {
+namespace msa::codegen {
 
 Type elementTypeOf(Value memref) {
   return cast<MemRefType>(memref.getType()).getElementType();
@@ -220,4 +220,4 @@ Value Emitter::alloc(ArrayRef<int64_t> shape, ValueRange dynSizes, Type elem) {
 
 void Emitter::dealloc(Value m) { memref::DeallocOp::create(b, loc, m); }
 
-} // namespace msa::codegen::cpu
+} // namespace msa::codegen
