@@ -28,6 +28,12 @@ tools = [ToolSubst(t, unresolved="fatal")
 llvm_config.add_tool_substitutions(tools, [config.msa_tools_dir,
                                            config.llvm_tools_dir])
 
+# ptxas (the CUDA toolkit's) makes cubins; msa-compile finds it the same way.
+import shutil
+if (os.access(os.path.join(os.environ.get("CUDA_HOME", "/nonexistent"), "bin", "ptxas"), os.X_OK)
+        or os.access("/usr/local/cuda/bin/ptxas", os.X_OK) or shutil.which("ptxas")):
+    config.available_features.add("ptxas")
+
 if config.msa_have_cuda:
     config.available_features.add("cuda")
     # A device is present when the driver loads and reports one.

@@ -9,7 +9,7 @@
 // values, f32 vector loads and stores of bf16/f16/f32 memrefs, and the
 // rounding that reproduces the reference's bf16 numerics. Every kernel
 // computes in f32. The few operations whose lowering differs by target
-// (exp, sqrt) are virtual.
+// (exp, sqrt, max) are virtual.
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,7 +89,7 @@ public:
   mlir::Value sub(mlir::Value a, mlir::Value b);
   mlir::Value mul(mlir::Value a, mlir::Value b);
   mlir::Value div(mlir::Value a, mlir::Value b);
-  mlir::Value max(mlir::Value a, mlir::Value c);
+  virtual mlir::Value max(mlir::Value a, mlir::Value c);
   virtual mlir::Value exp(mlir::Value a);
   virtual mlir::Value sqrt(mlir::Value a);
   mlir::Value select(mlir::Value c, mlir::Value a, mlir::Value b);

@@ -24,22 +24,31 @@ struct MsaAssignTilesPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (target != "cpu") {
+    TargetInfo info;
+    if (!TargetInfo::parse(target, cpu, info)) {
       getOperation().emitError()
           << "msa-assign-tiles: target '" << target
-          << "' has no tile table yet (targets: cpu)";
+          << "' has no tile table (targets: cpu, cuda:sm_90)";
       return signalPassFailure();
     }
-    TargetInfo info = TargetInfo::cpu(cpu);
     Builder b(&getContext());
+    bool cuda = info.kind == TargetInfo::Kind::kCuda;
     getOperation().walk([&](Operation *op) {
       if (!isKernelOp(op) || op->hasAttr(kTilesAttr))
         return;
       auto [family, inner] = tileFamilyOf(op);
       KernelTiles t = chooseTiles(info, family, inner);
+      auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
       SmallVector<NamedAttribute> tiles{
-          b.getNamedAttr("vector_width", b.getI64IntegerAttr(t.vectorWidth)),
-          b.getNamedAttr("block_k", b.getI64IntegerAttr(t.blockK))};
+          b.getNamedAttr("vector_width", i64(t.vectorWidth))};
+      if (cuda) {
+        tiles.push_back(b.getNamedAttr("threads", i64(t.threads)));
+        tiles.push_back(b.getNamedAttr("rows_per_block", i64(t.rowsPerBlock)));
+        tiles.push_back(b.getNamedAttr("block_m", i64(t.blockM)));
+        tiles.push_back(b.getNamedAttr("block_n", i64(t.blockN)));
+      } else {
+        tiles.push_back(b.getNamedAttr("block_k", i64(t.blockK)));
+      }
       op->setAttr(kTilesAttr, b.getDictionaryAttr(tiles));
     });
   }

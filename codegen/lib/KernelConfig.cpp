@@ -22,6 +22,29 @@ TargetInfo TargetInfo::cpu(const std::string &cpuName) {
   return t;
 }
 
+bool TargetInfo::cuda(const std::string &chip, TargetInfo &out) {
+  // sm_90 (H100, H200) is the one chip the cuda lowering is written and
+  // tested for; its tiles below assume Hopper's shared memory and SM count.
+  if (chip != "sm_90")
+    return false;
+  out = TargetInfo();
+  out.kind = Kind::kCuda;
+  out.smVersion = 90;
+  return true;
+}
+
+bool TargetInfo::parse(const std::string &target, const std::string &cpuName,
+                       TargetInfo &out) {
+  if (target == "cpu") {
+    out = cpu(cpuName);
+    return true;
+  }
+  const std::string prefix = "cuda:";
+  if (target.compare(0, prefix.size(), prefix) == 0)
+    return cuda(target.substr(prefix.size()), out);
+  return false;
+}
+
 namespace {
 
 /// The widest power-of-two vector up to `maxWidth` that divides `n`, so
@@ -33,15 +56,57 @@ int64_t widestDividing(int64_t n, int64_t maxWidth) {
   return w;
 }
 
+/// The sm_90 tiles. Every kernel is written for one warp per row or per
+/// (token, head) pair unless the family says otherwise, so the numbers are
+/// warps per block and what a warp's lanes hold.
+KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim) {
+  KernelTiles t;
+  // 16-byte accesses (8 bf16) are the widest a thread issues; a row whose
+  // length they do not divide takes the widest vector that does.
+  t.vectorWidth = widestDividing(innerDim, kCudaMaxVectorBytes / 2);
+  switch (family) {
+  case KernelFamily::kRowwise:
+    // Four warps, a row each: rows of RMSNorm and embeddings are 64-2560
+    // elements, one to ten 16-byte vectors per lane.
+    t.threads = 4 * kWarpSize;
+    t.rowsPerBlock = 4;
+    t.reason = "a warp per row, 4 rows per block, 16-byte vectors";
+    break;
+  case KernelFamily::kEncodeAttention:
+    // 64 x 64 score tiles over 128 threads: each thread owns half a query
+    // row of scores (32) and half its output (d / 2), which for d = 128
+    // keeps the accumulators in registers; Q, K, V and P tiles of 64 rows
+    // take 64 * (3 * 128 * 2 + 64 * 4) = 64 KiB of shared memory.
+    t.threads = 4 * kWarpSize;
+    t.blockM = 64;
+    t.blockN = 64;
+    t.reason = "64x64 tiles, a thread per half query row";
+    break;
+  case KernelFamily::kMemoryAttention:
+    // Decode and prefill over at most a few thousand keys: a warp per
+    // (token, head) with the head dim across its lanes.
+    t.threads = 4 * kWarpSize;
+    t.rowsPerBlock = 4;
+    t.reason = "a warp per (token, head), head dim across lanes";
+    break;
+  case KernelFamily::kRoute:
+    // Eight blocks of eight warps per SM keep all 132 SMs streaming keys
+    // in one wave; the merge then reads 1056 x k candidates.
+    t.threads = 8 * kWarpSize;
+    t.routeBlocks = 8 * kSm90MultiProcessors;
+    t.reason = "a wave of 8 blocks per SM, a warp per document";
+    break;
+  }
+  return t;
+}
+
 } // namespace
 
 KernelTiles chooseTiles(const TargetInfo &target, KernelFamily family,
                         int64_t innerDim) {
   KernelTiles t;
-  if (target.kind == TargetInfo::Kind::kCuda) {
-    t.reason = "cuda tiles are chosen by the cuda target";
-    return t;
-  }
+  if (target.kind == TargetInfo::Kind::kCuda)
+    return chooseCudaTiles(family, innerDim);
   t.vectorWidth = widestDividing(innerDim, target.cpuVectorF32);
   switch (family) {
   case KernelFamily::kRowwise:

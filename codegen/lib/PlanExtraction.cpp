@@ -484,7 +484,10 @@ FailureOr<JsonValue> EntryExtractor::run() {
 JsonValue kernelSpec(func::FuncOp kernel) {
   JsonValue k = JsonValue::object();
   k.set("name", kernel.getSymName().str());
-  k.set("symbol", "_mlir_ciface_" + kernel.getSymName().str());
+  // A cuda kernel is the gpu.func of the same name; a cpu kernel is called
+  // through its C interface wrapper.
+  auto launch = kernel->getAttrOfType<DictionaryAttr>("msa.launch");
+  k.set("symbol", (launch ? "" : "_mlir_ciface_") + kernel.getSymName().str());
   auto op = kernel->getAttrOfType<StringAttr>("msa.op");
   k.set("op", op ? op.getValue().str() : std::string("?"));
   JsonValue args = JsonValue::array();
@@ -520,6 +523,13 @@ JsonValue kernelSpec(func::FuncOp kernel) {
           config.set(t.getName().str(), i.getInt());
   });
   k.set("config", std::move(config));
+  if (launch) {
+    JsonValue l = JsonValue::object();
+    for (const char *key : {"threads", "items_per_block", "shared_bytes"})
+      if (auto v = launch.getAs<IntegerAttr>(key))
+        l.set(key, v.getInt());
+    k.set("launch", std::move(l));
+  }
   return k;
 }
 

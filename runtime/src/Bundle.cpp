@@ -435,13 +435,21 @@ Status ManifestParser::parseKernel(const JsonValue &v, const std::string &at,
   for (size_t i = 0; i < grid->elements().size(); ++i) {
     std::string termAt = item(gridAt, i);
     const JsonValue &t = grid->elements()[i];
-    if (!t.isArray() || t.elements().size() != 3 ||
+    if (!t.isArray() ||
+        (t.elements().size() != 3 && t.elements().size() != 4) ||
         !std::all_of(t.elements().begin(), t.elements().end(),
                      [](const JsonValue &x) { return x.isInteger(); }))
-      return error(termAt,
-                   "expected [arg, dim, add] integers, got " + describe(t));
+      return error(termAt, "expected [arg, dim, add] or [arg, dim, add, div] "
+                           "integers, got " +
+                               describe(t));
     GridTerm term{t.elements()[0].asInt(), t.elements()[1].asInt(),
-                  t.elements()[2].asInt()};
+                  t.elements()[2].asInt(), 1};
+    if (t.elements().size() == 4) {
+      term.div = t.elements()[3].asInt();
+      if (term.div < 1)
+        return error(termAt, "div must be at least 1, got " +
+                                 std::to_string(term.div));
+    }
     if (term.arg < 0 || static_cast<size_t>(term.arg) >= numArgs)
       return error(termAt, "argument " + std::to_string(term.arg) +
                                " does not exist (the kernel has " +

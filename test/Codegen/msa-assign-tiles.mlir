@@ -3,15 +3,24 @@
 // RUN:   | FileCheck %s --check-prefix=AVX512
 // RUN: msa-opt %s -split-input-file -msa-assign-tiles="target=cpu cpu=x86-64-v3" \
 // RUN:   | FileCheck %s
-// RUN: not msa-opt %s -split-input-file -msa-assign-tiles=target=cuda:sm_90 2>&1 \
+// RUN: msa-opt %s -split-input-file -msa-assign-tiles=target=cuda:sm_90 \
 // RUN:   | FileCheck %s --check-prefix=CUDA
+// RUN: not msa-opt %s -split-input-file -msa-assign-tiles=target=cuda:sm_80 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=SM80
 
 // Every op that becomes a kernel gets msa.tiles from KernelConfig: the
 // widest vector (8 f32 lanes on x86-64-v3, 16 on x86-64-v4) dividing its
 // rows, and 4 keys per step in attention. GEMMs, scalar arith and ops
 // that already carry msa.tiles are left as written.
 
-// CUDA: error: msa-assign-tiles: target 'cuda:sm_90' has no tile table yet (targets: cpu)
+// cuda: a warp per row and 4 rows per block for row-wise ops (16-byte
+// vectors where the row allows), 64x64 tiles over 128 threads in encode
+// attention, a warp per (token, head) in memory attention.
+// CUDA-LABEL: func.func @rowwise(
+// CUDA:         msa.rms_norm %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, rows_per_block = 4 : i64, threads = 128 : i64, vector_width = 8 : i64}} : (tensor<?x64xbf16>
+// CUDA:         msa.rms_norm %{{.+}} {msa.tiles = {{{.*}}vector_width = 4 : i64}} : (tensor<?x4x12xbf16>
+
+// SM80: error: msa-assign-tiles: target 'cuda:sm_80' has no tile table (targets: cpu, cuda:sm_90)
 
 // CHECK-LABEL: func.func @rowwise(
 // CHECK:         msa.rms_norm %{{.+}} epsilon = {{.+}} {msa.tiles = {block_k = 1 : i64, vector_width = 8 : i64}} : (tensor<?x64xbf16>
@@ -53,6 +62,10 @@ func.func @rowwise(%x: tensor<?x64xbf16>, %w: tensor<64xbf16>, %w2: tensor<128x6
 // CHECK:         msa.memory_attention %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 8 : i64}}
 // CHECK:         msa.route_topk %{{.+}} {msa.tiles = {block_k = 1 : i64, vector_width = 8 : i64}}
 // CHECK:         msa.topk_merge %{{.+}} {msa.tiles = {block_k = 1 : i64, vector_width = 2 : i64}}
+// CUDA-LABEL: func.func @kernel_families(
+// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.memory_attention %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, rows_per_block = 4 : i64, threads = 128 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.route_topk %{{.+}} {msa.tiles = {{{.*}}threads = 256 : i64
 // AVX512-LABEL: func.func @kernel_families(
 // AVX512:         msa.encode_docs %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 16 : i64}}
 // AVX512:         msa.memory_attention %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 16 : i64}}

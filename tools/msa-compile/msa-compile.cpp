@@ -5,17 +5,21 @@
 //===----------------------------------------------------------------------===//
 //
 //   msa-compile --model DIR --target cpu -o model.msab
+//   msa-compile --model DIR --target cuda:sm_90 -o model.msab
 //   msa-compile in.mlir --target cpu -o out.msab
 //
 // Imports the model's config into the graph IR of its entry functions (or
 // reads hand-written IR), fuses and outlines kernels, extracts the execution
-// plans, lowers the kernels to machine code and writes the bundle.
+// plans, lowers the kernels to machine code (a shared object for cpu; PTX
+// and, with ptxas, a cubin for cuda) and writes the bundle.
 // `--emit=STAGE` stops after a stage and prints it; MLIR's
 // `--mlir-print-ir-after=PASS` prints the IR after any pass.
 //
 //===----------------------------------------------------------------------===//
 
 #include "msa/Codegen/CpuTarget.h"
+#include "msa/Codegen/CudaTarget.h"
+#include "msa/Codegen/KernelConfig.h"
 #include "msa/Codegen/Passes.h"
 #include "msa/Codegen/ModelImporter.h"
 #include "msa/Codegen/PlanExtraction.h"
@@ -37,6 +41,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -57,7 +62,7 @@ llvm::cl::opt<std::string> outputFile("o", llvm::cl::desc("Output file"),
                                       llvm::cl::value_desc("FILE"),
                                       llvm::cl::init("-"));
 llvm::cl::opt<std::string> target("target",
-                                  llvm::cl::desc("cpu (cuda:sm_90: issue 6)"),
+                                  llvm::cl::desc("cpu or cuda:sm_90"),
                                   llvm::cl::init("cpu"));
 llvm::cl::opt<std::string>
     cpuName("cpu", llvm::cl::desc("LLVM CPU of the cpu target, or native"),
@@ -66,8 +71,24 @@ llvm::cl::opt<std::string> linker("linker",
                                   llvm::cl::desc("C driver that links the "
                                                  "kernels' shared object"),
                                   llvm::cl::init("cc"));
+llvm::cl::opt<std::string>
+    ptxasPath("ptxas",
+              llvm::cl::desc("ptxas that assembles the cuda cubin (default: "
+                             "$CUDA_HOME/bin, /usr/local/cuda/bin, PATH)"),
+              llvm::cl::value_desc("PATH"));
 
-enum class Emit { Graph, Fused, Kernels, Loops, Llvm, LlvmIr, Asm, Bundle };
+enum class Emit {
+  Graph,
+  Fused,
+  Kernels,
+  Loops,
+  Gpu,
+  Llvm,
+  LlvmIr,
+  Asm,
+  Ptx,
+  Bundle
+};
 llvm::cl::opt<Emit> emit(
     "emit", llvm::cl::desc("Stop after a stage and print it"),
     llvm::cl::init(Emit::Bundle),
@@ -77,10 +98,12 @@ llvm::cl::opt<Emit> emit(
                    "msa IR after fusion and kernel formation"),
         clEnumValN(Emit::Kernels, "kernels",
                    "entry functions of dispatches and outlined kernels"),
-        clEnumValN(Emit::Loops, "loops", "kernels lowered to scf/vector"),
+        clEnumValN(Emit::Loops, "loops", "kernels lowered to scf/vector (cpu)"),
+        clEnumValN(Emit::Gpu, "gpu", "kernels as gpu.func thread blocks (cuda)"),
         clEnumValN(Emit::Llvm, "llvm", "kernels in the LLVM dialect"),
-        clEnumValN(Emit::LlvmIr, "llvm-ir", "optimised LLVM IR"),
-        clEnumValN(Emit::Asm, "asm", "assembly of the kernels"),
+        clEnumValN(Emit::LlvmIr, "llvm-ir", "optimised LLVM IR (cpu)"),
+        clEnumValN(Emit::Asm, "asm", "assembly of the kernels (cpu)"),
+        clEnumValN(Emit::Ptx, "ptx", "PTX of the kernels (cuda)"),
         clEnumValN(Emit::Bundle, "bundle", "the .msab bundle (default)")));
 
 int fail(const std::string &message) {
@@ -106,6 +129,117 @@ int printModule(ModuleOp module) {
   return writeText(text);
 }
 
+/// The cpu kernels to a shared object in `writer`; returns an exit code
+/// when it stops early (an --emit stage or an error), else -1.
+int lowerCpu(ModuleOp module, rt::JsonValue &manifest,
+             rt::BundleWriter &writer) {
+  {
+    PassManager pm(module.getContext());
+    if (failed(applyPassManagerCLOptions(pm)))
+      return 1;
+    if (emit == Emit::Loops) {
+      pm.addPass(msa::createMsaLowerKernelsToLoopsPass());
+      if (failed(pm.run(module)))
+        return 1;
+      return printModule(module);
+    }
+    msa::codegen::buildCpuLowerToLlvmPipeline(pm);
+    if (failed(pm.run(module)))
+      return 1;
+  }
+  if (emit == Emit::Llvm)
+    return printModule(module);
+
+  msa::codegen::CpuTargetOptions options{cpuName, "x86_64-unknown-linux-gnu",
+                                         3, linker};
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> ir =
+      msa::codegen::translateToLlvmIr(module, llvmContext, options);
+  if (failed(ir))
+    return 1;
+  if (emit == Emit::LlvmIr) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    (*ir)->print(os, nullptr);
+    return writeText(text);
+  }
+  FailureOr<std::string> code =
+      msa::codegen::emitMachineCode(**ir, options, emit == Emit::Asm);
+  if (failed(code))
+    return fail("machine code emission failed for '" + options.triple + "'");
+  if (emit == Emit::Asm)
+    return writeText(*code);
+
+  std::string linkError;
+  FailureOr<std::vector<uint8_t>> so =
+      msa::codegen::linkSharedObject(*code, options, linkError);
+  if (failed(so))
+    return fail(linkError);
+  rt::JsonValue t = rt::JsonValue::object();
+  t.set("name", "cpu");
+  t.set("triple", options.triple);
+  t.set("cpu", msa::codegen::resolveCpuName(options));
+  manifest.set("target", std::move(t));
+  if (rt::Status s = writer.addSection(rt::artifact::kCpuObjectSection,
+                                       std::move(*so));
+      !s.isOk())
+    return fail(s.message());
+  return -1;
+}
+
+/// The cuda kernels to PTX and, with ptxas, a cubin in `writer`; returns an
+/// exit code when it stops early, else -1.
+int lowerCuda(ModuleOp module, rt::JsonValue &manifest,
+              rt::BundleWriter &writer) {
+  msa::codegen::CudaTargetOptions options;
+  options.chip = target.getValue().substr(std::string("cuda:").size());
+  {
+    PassManager pm(module.getContext());
+    if (failed(applyPassManagerCLOptions(pm)))
+      return 1;
+    msa::codegen::buildCudaLowerToNvvmPipeline(pm, options);
+    if (failed(pm.run(module)))
+      return 1;
+  }
+  if (emit == Emit::Llvm)
+    return printModule(module);
+  FailureOr<std::string> ptx = msa::codegen::serializeToPtx(module, options);
+  if (failed(ptx))
+    return 1;
+  if (emit == Emit::Ptx)
+    return writeText(*ptx);
+
+  rt::JsonValue t = rt::JsonValue::object();
+  t.set("name", "cuda");
+  t.set("triple", "nvptx64-nvidia-cuda");
+  t.set("chip", options.chip);
+  manifest.set("target", std::move(t));
+  std::string ptxas = msa::codegen::findPtxas(ptxasPath);
+  if (!ptxasPath.empty() && !llvm::sys::fs::can_execute(ptxasPath))
+    return fail("--ptxas " + ptxasPath + ": not an executable");
+  if (ptxas.empty()) {
+    // PTX alone is a complete bundle: the driver compiles it when loading.
+    llvm::errs() << "msa-compile: warning: no ptxas found (give --ptxas or "
+                    "install the CUDA toolkit); the bundle holds PTX only\n";
+  } else {
+    std::string error, log;
+    FailureOr<std::vector<uint8_t>> cubin =
+        msa::codegen::assembleCubin(*ptx, ptxas, options, error, log);
+    if (failed(cubin))
+      return fail(error);
+    if (rt::Status s = writer.addSection(rt::artifact::kCudaCubinSection,
+                                         std::move(*cubin));
+        !s.isOk())
+      return fail(s.message());
+  }
+  if (rt::Status s = writer.addSection(
+          rt::artifact::kCudaPtxSection,
+          std::vector<uint8_t>(ptx->begin(), ptx->end()));
+      !s.isOk())
+    return fail(s.message());
+  return -1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -117,8 +251,23 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(
       argc, argv, "msa-compile: MSA checkpoints or msa IR to .msab bundles\n");
 
-  if (target != "cpu")
-    return fail("target '" + target + "' is not available yet (targets: cpu)");
+  const bool cuda = target.getValue().rfind("cuda:", 0) == 0;
+  msa::codegen::TargetInfo info;
+  if (!msa::codegen::TargetInfo::parse(target, cpuName, info))
+    return fail("unknown target '" + target +
+                "' (targets: cpu, cuda:sm_90)");
+  if (cuda && (emit == Emit::Loops || emit == Emit::LlvmIr || emit == Emit::Asm))
+    return fail("--emit=" + std::string(emit.getValue() == Emit::Loops ? "loops"
+                                        : emit.getValue() == Emit::LlvmIr
+                                            ? "llvm-ir"
+                                            : "asm") +
+                " is a cpu stage; cuda stops after graph, fused, kernels, gpu, "
+                "llvm or ptx");
+  if (!cuda && (emit == Emit::Gpu || emit == Emit::Ptx))
+    return fail(std::string("--emit=") +
+                (emit.getValue() == Emit::Gpu ? "gpu" : "ptx") +
+                " is a cuda stage; cpu stops after graph, fused, kernels, "
+                "loops, llvm, llvm-ir or asm");
   if (modelDir.empty() == inputFile.empty())
     return fail("give either --model DIR or an input .mlir file");
 
@@ -163,7 +312,8 @@ int main(int argc, char **argv) {
   if (emit == Emit::Graph)
     return printModule(*module);
 
-  msa::CpuPipelineOptions pipelineOptions;
+  msa::PipelineOptions pipelineOptions;
+  pipelineOptions.target = target;
   pipelineOptions.cpu = msa::codegen::resolveCpuName(
       msa::codegen::CpuTargetOptions{cpuName, "x86_64-unknown-linux-gnu", 3,
                                      linker});
@@ -177,81 +327,41 @@ int main(int argc, char **argv) {
         return 1;
       return printModule(*module);
     }
-    msa::buildCpuGraphToKernelsPipeline(pm, pipelineOptions);
+    msa::buildGraphToKernelsPipeline(pm, pipelineOptions);
+    if (cuda)
+      pm.addPass(msa::createMsaLowerKernelsToGpuPass());
     if (failed(pm.run(*module)))
       return 1;
   }
-  if (emit == Emit::Kernels)
+  if (emit == Emit::Kernels || emit == Emit::Gpu)
     return printModule(*module);
 
   FailureOr<msa::codegen::ExtractedPlans> plans =
       msa::codegen::extractPlans(*module);
   if (failed(plans))
     return 1;
-  // Entry functions live on as plans; only kernels become machine code.
+  // Entry functions live on as plans; only kernels become machine code (on
+  // cuda, the gpu.funcs: the kernel func.funcs only carried the manifest).
   for (auto fn : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
-    if (!fn->hasAttr("msa.kernel"))
+    if (cuda || !fn->hasAttr("msa.kernel"))
       fn.erase();
-
-  {
-    PassManager pm(&context);
-    if (failed(applyPassManagerCLOptions(pm)))
-      return 1;
-    if (emit == Emit::Loops) {
-      pm.addPass(msa::createMsaLowerKernelsToLoopsPass());
-      if (failed(pm.run(*module)))
-        return 1;
-      return printModule(*module);
-    }
-    msa::codegen::buildCpuLowerToLlvmPipeline(pm);
-    if (failed(pm.run(*module)))
-      return 1;
-  }
-  if (emit == Emit::Llvm)
-    return printModule(*module);
-
-  msa::codegen::CpuTargetOptions options{cpuName, "x86_64-unknown-linux-gnu",
-                                         3, linker};
-  llvm::LLVMContext llvmContext;
-  FailureOr<std::unique_ptr<llvm::Module>> ir =
-      msa::codegen::translateToLlvmIr(*module, llvmContext, options);
-  if (failed(ir))
-    return 1;
-  if (emit == Emit::LlvmIr) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    (*ir)->print(os, nullptr);
-    return writeText(text);
-  }
-  FailureOr<std::string> code =
-      msa::codegen::emitMachineCode(**ir, options, emit == Emit::Asm);
-  if (failed(code))
-    return fail("machine code emission failed for '" + options.triple + "'");
-  if (emit == Emit::Asm)
-    return writeText(*code);
-
-  std::string linkError;
-  FailureOr<std::vector<uint8_t>> so =
-      msa::codegen::linkSharedObject(*code, options, linkError);
-  if (failed(so))
-    return fail(linkError);
 
   rt::JsonValue manifest = rt::JsonValue::object();
   manifest.set("producer", "msa-compile 0.1");
-  rt::JsonValue t = rt::JsonValue::object();
-  t.set("name", "cpu");
-  t.set("triple", options.triple);
-  t.set("cpu", msa::codegen::resolveCpuName(options));
-  manifest.set("target", std::move(t));
   manifest.set("model", std::move(modelJson));
   manifest.set("kernels", std::move(plans->kernels));
   manifest.set("entries", std::move(plans->entries));
   rt::BundleWriter writer;
+  if (cuda) {
+    int rc = lowerCuda(*module, manifest, writer);
+    if (rc != -1)
+      return rc;
+  } else {
+    int rc = lowerCpu(*module, manifest, writer);
+    if (rc != -1)
+      return rc;
+  }
   writer.setManifest(std::move(manifest));
-  if (rt::Status s = writer.addSection(rt::artifact::kCpuObjectSection,
-                                       std::move(*so));
-      !s.isOk())
-    return fail(s.message());
   if (outputFile == "-")
     return fail("a bundle is binary: give -o FILE");
   if (rt::Status s = writer.write(outputFile); !s.isOk())

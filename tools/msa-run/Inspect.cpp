@@ -91,6 +91,8 @@ std::string gridString(const KernelSpec &k) {
       term = "(" + term + " + " + std::to_string(t.add) + ")";
     else if (t.add < 0)
       term = "(" + term + " - " + std::to_string(-t.add) + ")";
+    if (t.div != 1)
+      term = "ceil(" + term + " / " + std::to_string(t.div) + ")";
     terms.push_back(term);
   }
   return join(terms, " * ");

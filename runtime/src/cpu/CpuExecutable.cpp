@@ -132,7 +132,7 @@ Status CpuExecutable::launch(size_t index,
   }
   int64_t items = 1;
   for (const GridTerm &g : k.grid)
-    items *= args[g.arg]->shape[g.dim] + g.add;
+    items *= g.factor(args[g.arg]->shape[g.dim]);
   if (items <= 0)
     return Status::ok();
   void *fn = entryPoints_[index];

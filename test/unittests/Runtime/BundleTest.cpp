@@ -270,6 +270,13 @@ TEST(Bundle, WriterToReaderRoundTrip) {
   EXPECT_EQ(k1.grid[1].arg, 2);
   EXPECT_EQ(k1.grid[1].dim, 1);
   EXPECT_EQ(k1.grid[1].add, -1);
+  EXPECT_EQ(k1.grid[1].div, 1);
+  // ceil((size + add) / div), 0 for a non-positive size + add.
+  EXPECT_EQ((GridTerm{0, 0, 0, 64}).factor(65), 2);
+  EXPECT_EQ((GridTerm{0, 0, 0, 64}).factor(64), 1);
+  EXPECT_EQ((GridTerm{0, 0, -1, 1}).factor(1), 0);
+  EXPECT_EQ((GridTerm{0, 0, -1, 1}).factor(0), 0);
+  EXPECT_EQ((GridTerm{0, 0, 1, 1}).factor(4), 5);
   ASSERT_NE(k1.config.find("rows"), nullptr);
   EXPECT_EQ(k1.config.find("rows")->asInt(), 4);
 
@@ -789,7 +796,10 @@ TEST(BundleManifest, KernelSignatures) {
             "1, no dimension 1");
   EXPECT_EQ(manifestError("\"grid\": [[1, 0, 0]]", "\"grid\": [[1, 0]]"),
             "bundle.msab: manifest: kernels[0].grid[0]: expected [arg, dim, "
-            "add] integers, got [1,0]");
+            "add] or [arg, dim, add, div] integers, got [1,0]");
+  EXPECT_EQ(manifestError("\"grid\": [[1, 0, 0]]", "\"grid\": [[1, 0, 0, 0]]"),
+            "bundle.msab: manifest: kernels[0].grid[0]: div must be at least "
+            "1, got 0");
   EXPECT_EQ(manifestError("\"grid\": [[1, 0, 0]]",
                           "\"grid\": [[1, 0, 0]], \"results\": 4"),
             "bundle.msab: manifest: kernels[0].results: 4 results but only 3 "

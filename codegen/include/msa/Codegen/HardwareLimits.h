@@ -33,6 +33,10 @@ inline constexpr unsigned kGlobalAddressSpace = 1;
 inline constexpr int64_t kTmaSwizzleAlignmentBytes = 1024;
 /// Bytes one cp.async moves at most per thread.
 inline constexpr int64_t kCpAsyncMaxBytes = 16;
+/// Widest load or store one thread issues (ld.global.v4.b32).
+inline constexpr int64_t kCudaMaxVectorBytes = 16;
+/// Streaming multiprocessors of the H100 SXM and H200 (both 132).
+inline constexpr int64_t kSm90MultiProcessors = 132;
 /// Cache line of the x86-64 CPUs the cpu target runs on.
 inline constexpr int64_t kCpuCacheLineBytes = 64;
 /// f32 lanes of one AVX2 (256-bit) vector register.

@@ -31,6 +31,13 @@ struct TargetInfo {
   /// The CPU target for an LLVM CPU name ("x86-64-v3", "x86-64-v4",
   /// "native" resolved by the caller).
   static TargetInfo cpu(const std::string &cpuName);
+  /// The CUDA target for a chip ("sm_90"); false if it is not one msa
+  /// generates code for.
+  static bool cuda(const std::string &chip, TargetInfo &out);
+  /// "cpu" or "cuda:sm_90" with `cpuName` for cpu targets; false for any
+  /// other target.
+  static bool parse(const std::string &target, const std::string &cpuName,
+                    TargetInfo &out);
 };
 
 /// Tiles of one kernel instance.
@@ -41,6 +48,12 @@ struct KernelTiles {
   int64_t blockK = 1;
   /// Independent candidate blocks of route_topk (work items per row).
   int64_t routeBlocks = 64;
+  /// CUDA: threads per block.
+  int64_t threads = 1;
+  /// CUDA: rows (or (token, head) pairs) one block handles, a warp each.
+  int64_t rowsPerBlock = 1;
+  /// CUDA attention: query rows and key rows of one tile.
+  int64_t blockM = 1, blockN = 1;
   /// Why these numbers; printed by msa-compile --print-tiles.
   std::string reason;
 };

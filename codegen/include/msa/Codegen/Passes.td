@@ -5,8 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // The passes between fused msa IR and machine code, alphabetical: tile
-// assignment from KernelConfig, outlining of kernels, and the cpu lowering
-// to loops. Target-independent rewrites live in passes/Passes.td.
+// assignment from KernelConfig, the cpu lowering to loops, the cuda lowering
+// to thread blocks, and outlining of kernels. Target-independent rewrites
+// live in passes/Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,8 +20,9 @@ def MsaAssignTilesPass : Pass<"msa-assign-tiles", "::mlir::ModuleOp"> {
   let summary = "Set each kernel op's msa.tiles from the KernelConfig table";
   let description = [{
     Every op that becomes a kernel gets the discardable dictionary
-    `msa.tiles` (`vector_width`, `block_k`) chosen by `chooseTiles` for the
-    target. (The routing kernel's candidate blocks are a shape, set by
+    `msa.tiles` chosen by `chooseTiles` for the target: `vector_width` and
+    `block_k` on cpu; `vector_width`, `threads`, `rows_per_block`,
+    `block_m` and `block_n` on cuda. (The routing kernel's candidate blocks are a shape, set by
     msa-fuse-routing from the same table.) An op that already carries `msa.tiles` is
     left as written, so tiles can be overridden in the IR.
   }];
@@ -53,6 +55,34 @@ def MsaLowerKernelsToLoopsPass
                            "::mlir::memref::MemRefDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def MsaLowerKernelsToGpuPass
+    : Pass<"msa-lower-kernels-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower outlined kernels to gpu.func thread-block bodies (cuda)";
+  let description = [{
+    For every function marked `msa.kernel`, adds a `gpu.func` of the same
+    name to the `gpu.module @msa_kernels` (created if missing, the module
+    becomes a `gpu.container_module`) whose body is one thread block of the
+    kernel: its arguments are the kernel's memrefs without the work-item
+    range, it finds its work from the block index, and uses warp shuffles,
+    barriers and dynamic shared memory as the kernel family needs. The
+    `func.func` stays, for plan extraction, and gets `msa.launch` (`threads`,
+    `items_per_block`, `shared_bytes`) and the cuda `msa.grid` (terms of
+    `[arg, dim, add, div]`). Math uses NVVM intrinsics and tables, not
+    libdevice, so PTX needs no CUDA toolkit.
+
+    Precondition: msa-outline-kernels ran with cuda tiles (msa-assign-tiles
+    target=cuda:sm_90). Fails with an error naming the op for a kernel op
+    without a cuda lowering (the unfused routing ops, dynamic head dims).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def MsaOutlineKernelsPass : Pass<"msa-outline-kernels", "::mlir::ModuleOp"> {

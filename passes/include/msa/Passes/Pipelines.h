@@ -17,23 +17,27 @@ namespace msa {
 /// and available to msa-opt as `--msa-graph-cleanup`.
 void buildGraphCleanupPipeline(mlir::OpPassManager &pm);
 
-/// Options of the cpu compile pipeline.
-struct CpuPipelineOptions {
-  /// LLVM CPU name tiles are chosen for.
+/// Options of the compile pipelines.
+struct PipelineOptions {
+  /// "cpu" or "cuda:sm_90".
+  std::string target = "cpu";
+  /// LLVM CPU name cpu tiles are chosen for.
   std::string cpu = "x86-64-v3";
-  /// Candidate blocks of the fused routing kernel.
-  int64_t routeBlocks = 64;
+  /// Candidate blocks of the fused routing kernel; 0 takes the target's
+  /// from KernelConfig.
+  int64_t routeBlocks = 0;
 };
 
 /// Graph IR to fused kernel-level ops: cleanup, the fusion passes (RoPE,
 /// pooling, assembly, routing), kernel formation.
 void buildFusionPipeline(mlir::OpPassManager &pm,
-                         const CpuPipelineOptions &options);
+                         const PipelineOptions &options);
 
-/// The fusion pipeline, then tiles from KernelConfig and outlining: what
-/// plans are extracted from.
-void buildCpuGraphToKernelsPipeline(mlir::OpPassManager &pm,
-                                    const CpuPipelineOptions &options);
+/// The fusion pipeline, then tiles from KernelConfig for the target and
+/// outlining: what plans are extracted from and the target lowerings start
+/// from. Fails (returns false) for an unknown target.
+bool buildGraphToKernelsPipeline(mlir::OpPassManager &pm,
+                                 const PipelineOptions &options);
 
 /// Registers every pipeline above with the global pass registry.
 void registerPipelines();

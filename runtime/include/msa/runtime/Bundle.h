@@ -43,11 +43,19 @@ struct KernelArgSpec {
   std::vector<std::optional<int64_t>> shape;
 };
 
-/// One factor of a launch's work-item count: args[arg].shape[dim] + add.
+/// One factor of a launch's work-item count:
+/// ceil((args[arg].shape[dim] + add) / div).
 struct GridTerm {
   int64_t arg = 0;
   int64_t dim = 0;
   int64_t add = 0;
+  int64_t div = 1;
+
+  /// The factor for a dimension of `size`; 0 when size + add <= 0.
+  int64_t factor(int64_t size) const {
+    int64_t n = size + add;
+    return n <= 0 ? 0 : (n + div - 1) / div;
+  }
 };
 
 /// How a cuda kernel is launched (ArtifactFormat.h, CUDA kernel ABI).

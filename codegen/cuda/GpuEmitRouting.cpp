@@ -1,0 +1,496 @@
+//===- GpuEmitRouting.cpp - cuda kernels of the routing ops ---------------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// route_topk: a block per candidate block of documents. The routing queries
+// are prepared (NORM, SCALE, rounded) once per block into shared memory;
+// each warp then takes whole documents, streams their chunks' keys once
+// (the head dim across the lanes, every KV head of a chunk in registers),
+// reduces heads, tokens and chunks as the reference does and keeps the
+// warp's best k documents spread over its lanes. The warps' lists merge in
+// shared memory into the block's k candidates. topk_merge: one block picks
+// the k best candidates in k block-wide arg-max rounds.
+//
+// Queries beyond what shared memory holds (more routing tokens than
+// token_tile) are prepared again for every chunk from global memory: slow,
+// but exact.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuEmitters.h"
+
+#include "msa/Codegen/HardwareLimits.h"
+#include "msa/Codegen/KernelInterface.h"
+#include "msa/Dialect/MsaOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace msa::codegen::cuda {
+
+namespace {
+
+using Pred = arith::CmpIPredicate;
+using FPred = arith::CmpFPredicate;
+
+/// The lowest finite bf16: the reference's mask value (spec §4.3 step 4).
+constexpr double kLowest = -3.3895313892515355e38;
+/// Scores at or below this are never selected (spec §4.4).
+constexpr double kUnselectable = -1e9;
+/// Shared memory for prepared routing queries (bytes): with the lists of
+/// the merge it stays under the 48 KiB every kernel gets without opt-in.
+constexpr int64_t kQueryTileBytes = 40 * 1024;
+
+/// The lane layout of a head vector: `slots` vectors of `width` per lane at
+/// lane * width + 32 * width * slot; lanes >= `active` idle (d < 32).
+struct Split {
+  int64_t width = 1, slots = 1, active = kWarpSize;
+};
+
+FailureOr<Split> splitOf(Operation *op, int64_t d) {
+  Split s;
+  if (d % kWarpSize == 0) {
+    s.width = std::min<int64_t>(d / kWarpSize, kCudaMaxVectorBytes / 2);
+    s.slots = d / (kWarpSize * s.width);
+    return s;
+  }
+  if (d < kWarpSize) {
+    s.active = d;
+    return s;
+  }
+  return op->emitOpError() << "head dim " << d
+                           << " is neither below 32 nor a multiple of 32 "
+                              "(cuda lowering)";
+}
+
+struct Route {
+  GpuEmitter &e;
+  Split split;
+  int64_t hq, hk, d;
+  HeadReduce head;
+  QueryReduce query;
+  bool normalize, scale;
+  Type storage;
+
+  Value offset(int64_t slot) {
+    return e.addi(e.muli(e.laneId(), e.index(split.width)),
+                  e.index(slot * kWarpSize * split.width));
+  }
+  Value holds() {
+    if (split.active == kWarpSize)
+      return e.i1(true);
+    return e.cmpi(Pred::ult, e.laneId(), e.index(split.active));
+  }
+
+  /// The lane's slots of mem[prefix..., :]; idle lanes get zeros.
+  SmallVector<Value> slots(Value mem, SmallVector<Value> prefix) {
+    SmallVector<Value> v;
+    prefix.push_back(Value());
+    for (int64_t k = 0; k < split.slots; ++k) {
+      prefix.back() = offset(k);
+      if (split.active == kWarpSize) {
+        v.push_back(e.loadAligned(mem, prefix, split.width));
+        continue;
+      }
+      Value h = holds();
+      SmallVector<Value> idx(prefix);
+      idx.back() = e.select(h, idx.back(), e.index(0));
+      v.push_back(e.select(h, e.load(mem, idx, 1), e.f32(0.0)));
+    }
+    return v;
+  }
+
+  void storeSlots(ArrayRef<Value> v, Value mem, SmallVector<Value> prefix) {
+    prefix.push_back(Value());
+    e.ifThen(holds(), [&] {
+      for (int64_t k = 0; k < split.slots; ++k) {
+        prefix.back() = offset(k);
+        if (split.width == 1)
+          e.store(v[k], mem, prefix);
+        else
+          e.storeAligned(v[k], mem, prefix);
+      }
+    });
+  }
+
+  /// NORM and SCALE of one head vector (spec §4.3 steps 1-2), rounded as
+  /// the reference rounds.
+  SmallVector<Value> prepare(SmallVector<Value> v) {
+    if (normalize) {
+      Value ss = e.f32(0.0);
+      for (Value x : v)
+        ss = e.add(ss, e.reduceAdd(e.mul(x, x)));
+      Value norm = e.round(e.sqrt(e.warpSum(ss)), storage);
+      Value denom = e.splat(e.max(norm, e.f32(1e-12)), split.width);
+      for (Value &x : v)
+        x = e.round(e.div(x, denom), storage);
+    }
+    if (scale) {
+      Value s = e.splat(
+          e.f32(static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))),
+          split.width);
+      for (Value &x : v)
+        x = e.round(e.mul(x, s), storage);
+    }
+    return v;
+  }
+
+  /// Score of one routing token against a chunk whose key slots are `keys`
+  /// (per KV head): head-reduced, rounded (spec §4.3 steps 3-5).
+  Value tokenScore(const std::function<SmallVector<Value>(int64_t)> &queryOf,
+                   ArrayRef<SmallVector<Value>> keys) {
+    Value acc = head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
+    for (int64_t h = 0; h < hq; ++h) {
+      SmallVector<Value> q = queryOf(h);
+      const SmallVector<Value> &k = keys[h / (hq / hk)];
+      Value partial = e.f32(0.0);
+      for (int64_t s = 0; s < split.slots; ++s)
+        partial = e.add(partial, e.reduceAdd(e.mul(q[s], k[s])));
+      Value score = e.round(e.warpSum(partial), storage);
+      acc = head == HeadReduce::Mean ? e.add(acc, score) : e.max(acc, score);
+    }
+    if (head == HeadReduce::Mean)
+      acc = e.round(e.div(acc, e.f32(static_cast<double>(hq))), storage);
+    return acc;
+  }
+};
+
+/// The better of two candidates: higher score, then lower id; id < 0 is
+/// never better.
+Value better(GpuEmitter &e, Value s, Value id, Value os, Value oid) {
+  Value valid = e.cmpi(Pred::sge, id, e.i32(0));
+  Value otherInvalid = e.cmpi(Pred::slt, oid, e.i32(0));
+  Value higher = e.cmpf(FPred::OGT, s, os);
+  Value tieLower =
+      e.andI(e.cmpf(FPred::OEQ, s, os), e.cmpi(Pred::slt, id, oid));
+  return e.andI(valid, e.orI(otherInvalid, e.orI(higher, tieLower)));
+}
+
+/// The warp's best (score, id) of every lane's candidate, in every lane.
+std::pair<Value, Value> warpBest(GpuEmitter &e, Value s, Value id) {
+  for (int64_t o = kWarpSize / 2; o > 0; o /= 2) {
+    Value os = e.shuffleXor(s, o), oid = e.shuffleXor(id, o);
+    Value take = better(e, os, oid, s, id);
+    s = e.select(take, os, s);
+    id = e.select(take, oid, id);
+  }
+  return {s, id};
+}
+
+/// Whether (s, id) comes after (ps, pid) in (score desc, id asc) order.
+Value after(GpuEmitter &e, Value s, Value id, Value ps, Value pid) {
+  return e.orI(e.cmpf(FPred::OLT, s, ps),
+               e.andI(e.cmpf(FPred::OEQ, s, ps), e.cmpi(Pred::sgt, id, pid)));
+}
+
+LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
+                            GpuEmitter &e, Launch &launch) {
+  Value q = a.operands[0], keys = a.operands[1], mask = a.operands[2];
+  Value coff = a.operands[3];
+  Value candS = a.results[0], candI = a.results[1];
+  int64_t hq = staticDim(q, 1), hk = staticDim(keys, 0), d = staticDim(q, 2);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hk) ||
+      ShapedType::isDynamic(d))
+    return op.emitOpError()
+           << "needs static heads and head dim for the cuda lowering";
+  int64_t k = op.getKAttr().getInt();
+  if (k > kWarpSize)
+    return op.emitOpError() << "k = " << k
+                            << " exceeds the 32 candidates a warp keeps "
+                               "(cuda lowering)";
+  FailureOr<Split> split = splitOf(op, d);
+  if (failed(split))
+    return failure();
+  Route r{e,          *split,           hq,
+          hk,         d,                op.getHeadReduce(),
+          op.getQueryReduce(), op.getNormalize(), op.getScale(),
+          elementTypeOf(q)};
+  int64_t rowBytes = hq * d * 2;
+  int64_t tokenTile = tileOf(op, "token_tile",
+                             std::max<int64_t>(1, kQueryTileBytes / rowBytes));
+  int64_t warps = e.warps();
+  Value qp = e.shared({tokenTile, hq, d}, r.storage);
+  Value listS = e.shared({warps, kWarpSize}, e.f32Type());
+  Value listI = e.shared({warps, kWarpSize}, e.b.getI32Type());
+
+  Value zero = e.index(0), one = e.index(1);
+  Value tokens = e.dim(q, 0);
+  Value staged = e.mini(tokens, e.index(tokenTile));
+  // Prepared queries of the first token_tile tokens, a warp per (t, h).
+  e.loop(e.warpId(), e.muli(staged, e.index(hq)), warps, [&](Value u) {
+    Value t = e.divi(u, e.index(hq)), h = e.remi(u, e.index(hq));
+    r.storeSlots(r.prepare(r.slots(q, {t, h})), qp, {t, h});
+  });
+  e.barrier();
+
+  auto queryOf = [&](Value t, int64_t h) -> SmallVector<Value> {
+    Value hI = e.index(h);
+    SmallVector<Type> types(split->slots,
+                            split->width == 1
+                                ? e.f32Type()
+                                : Type(VectorType::get({split->width},
+                                                       e.f32Type())));
+    return e.ifThenElse(
+        e.cmpi(Pred::ult, t, staged), types,
+        [&]() -> SmallVector<Value> { return r.slots(qp, {t, hI}); },
+        [&]() -> SmallVector<Value> {
+          return r.prepare(r.slots(q, {t, hI}));
+        });
+  };
+
+  // The chunk score (spec §4.3 step 6): the token reduction over masked
+  // routing tokens.
+  auto chunkScore = [&](Value c) -> Value {
+    SmallVector<SmallVector<Value>> kv;
+    for (int64_t g = 0; g < hk; ++g)
+      kv.push_back(r.slots(keys, {e.index(g), c}));
+    Value init = r.query == QueryReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
+    SmallVector<Value> st = e.loop(
+        zero, tokens, 1, {init, e.f32(0.0), zero},
+        [&](Value t, ValueRange it) -> SmallVector<Value> {
+          return e.ifThenElse(
+              e.loadBool(mask, {t}),
+              {e.f32Type(), e.f32Type(), e.b.getIndexType()},
+              [&]() -> SmallVector<Value> {
+                Value s = r.tokenScore(
+                    [&](int64_t h) { return queryOf(t, h); }, kv);
+                switch (r.query) {
+                case QueryReduce::Max:
+                  return {e.max(it[0], s), it[1], it[2]};
+                case QueryReduce::Mean:
+                  return {it[0], e.add(it[1], s), e.addi(it[2], one)};
+                case QueryReduce::Last:
+                  return {s, it[1], e.addi(it[2], one)};
+                }
+                return {it[0], it[1], it[2]};
+              },
+              [&]() -> SmallVector<Value> {
+                return {it[0], it[1], it[2]};
+              });
+        });
+    if (r.query != QueryReduce::Mean)
+      return st[0];
+    Value any = e.cmpi(Pred::sgt, st[2], zero);
+    Value mean = e.round(
+        e.div(st[1], e.indexToF32(e.select(any, st[2], one))), r.storage);
+    return e.select(any, mean, e.f32(kLowest));
+  };
+
+  // This block's documents: [N b / B, N (b + 1) / B).
+  Value blk = e.blockIdx();
+  Value blocks = e.dim(candS, 0);
+  Value docs = e.subi(e.dim(coff, 0), one);
+  Value first = e.divi(e.muli(docs, blk), blocks);
+  Value last = e.divi(e.muli(docs, e.addi(blk, one)), blocks);
+  Value lane = e.laneId();
+  Value laneI32 = e.indexToI32(lane);
+  Value kI32 = e.i32(k);
+  bool meanChunks = op.getChunkReduce() == ChunkReduce::Mean;
+  SmallVector<Value> list = e.loop(
+      e.addi(first, e.warpId()), last, warps,
+      {e.f32(-INFINITY), e.i32(-1)},
+      [&](Value j, ValueRange top) -> SmallVector<Value> {
+        Value c0 = e.loadIndex(coff, {j});
+        Value c1 = e.loadIndex(coff, {e.addi(j, one)});
+        SmallVector<Value> acc = e.loop(
+            c0, c1, 1, {meanChunks ? e.f32(0.0) : e.f32(kLowest)},
+            [&](Value c, ValueRange it) -> SmallVector<Value> {
+              Value s = chunkScore(c);
+              return {meanChunks ? e.add(it[0], s) : e.max(it[0], s)};
+            });
+        Value score = acc[0];
+        if (meanChunks)
+          // The mean of lowest-finite scores stays the lowest finite value
+          // (the f32 sum would overflow); no chunks (0 / 0) scores it too.
+          score = e.max(
+              e.round(e.div(acc[0], e.indexToF32(e.subi(c1, c0))), r.storage),
+              e.f32(kLowest));
+        // Insert into the lanes' sorted list: documents come in increasing
+        // id order, so an equal score already listed stays ahead.
+        Value holdsEntry = e.cmpi(Pred::slt, laneI32, kI32);
+        Value ahead = e.andI(holdsEntry, e.cmpf(FPred::OGE, top[0], score));
+        Value pos = e.warpSum(e.select(ahead, e.f32(1.0), e.f32(0.0)));
+        Value posI = arith::FPToSIOp::create(e.b, e.loc, e.b.getI32Type(), pos);
+        Value prevLane = e.select(e.cmpi(Pred::sgt, laneI32, e.i32(0)),
+                                  e.subi(lane, one), zero);
+        Value upS = e.shuffleIdx(top[0], prevLane);
+        Value upI = e.shuffleIdx(top[1], prevLane);
+        Value jI32 = e.indexToI32(j);
+        Value here = e.cmpi(Pred::eq, laneI32, posI);
+        Value below = e.cmpi(Pred::sgt, laneI32, posI);
+        Value newS = e.select(here, score, e.select(below, upS, top[0]));
+        Value newI = e.select(here, jI32, e.select(below, upI, top[1]));
+        Value inserted = e.cmpi(Pred::slt, posI, kI32);
+        return {e.select(inserted, newS, top[0]),
+                e.select(inserted, newI, top[1])};
+      });
+  Value w = e.warpId();
+  memref::StoreOp::create(e.b, e.loc, list[0], listS, ValueRange{w, lane});
+  memref::StoreOp::create(e.b, e.loc, list[1], listI, ValueRange{w, lane});
+  e.barrier();
+  // Warp 0 merges the warps' lists: k rounds of arg-max after the last pick.
+  e.ifThen(e.cmpi(Pred::eq, w, zero), [&] {
+    int64_t perLane = (warps * kWarpSize) / kWarpSize;
+    e.loop(zero, e.index(k), 1,
+           {e.f32(INFINITY), e.i32(-1)},
+           [&](Value round, ValueRange prev) -> SmallVector<Value> {
+             Value bs = e.f32(-INFINITY), bi = e.i32(-1);
+             for (int64_t m = 0; m < perLane; ++m) {
+               Value cand = e.addi(e.muli(lane, e.index(perLane)), e.index(m));
+               Value cw = e.divi(cand, e.index(kWarpSize));
+               Value cl = e.remi(cand, e.index(kWarpSize));
+               Value s = memref::LoadOp::create(e.b, e.loc, listS,
+                                                ValueRange{cw, cl});
+               Value id = memref::LoadOp::create(e.b, e.loc, listI,
+                                                 ValueRange{cw, cl});
+               Value take = e.andI(after(e, s, id, prev[0], prev[1]),
+                                   better(e, s, id, bs, bi));
+               bs = e.select(take, s, bs);
+               bi = e.select(take, id, bi);
+             }
+             auto [s, id] = warpBest(e, bs, bi);
+             Value found = e.cmpi(Pred::sge, id, e.i32(0));
+             e.ifThen(e.cmpi(Pred::eq, lane, zero), [&] {
+               e.store(e.select(found, s, e.f32(-INFINITY)), candS,
+                       {blk, round});
+               memref::StoreOp::create(e.b, e.loc, id, candI,
+                                       ValueRange{blk, round});
+             });
+             return {e.select(found, s, prev[0]),
+                     e.select(found, id, prev[1])};
+           });
+  });
+  launch.threads = e.threads();
+  launch.itemsPerBlock = 1;
+  launch.grid = {{static_cast<int64_t>(a.operands.size()), 0, 0, 1}};
+  return success();
+}
+
+LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
+                            GpuEmitter &e, Launch &launch) {
+  Value scores = a.operands[0], ids = a.operands[1];
+  Value indices = a.results[0], selScores = a.results[1], count = a.results[2];
+  int64_t k = op.getKAttr().getInt();
+  int64_t warps = e.warps();
+  Value warpS = e.shared({warps}, e.f32Type());
+  Value warpI = e.shared({warps}, e.b.getI32Type());
+  Value picksS = e.shared({k}, e.f32Type());
+  Value picksI = e.shared({k}, e.b.getI32Type());
+  Value zero = e.index(0), one = e.index(1);
+  Value perRow = e.dim(scores, 1);
+  Value n = e.muli(e.dim(scores, 0), perRow);
+  Value tid = e.threadIdx(), lane = e.laneId(), w = e.warpId();
+
+  // k block-wide rounds; each picks the best valid candidate after the
+  // previous pick in (score desc, id asc) order (ids are unique).
+  SmallVector<Value> done = e.loop(
+      zero, e.index(k), 1, {e.f32(INFINITY), e.i32(-1), zero},
+      [&](Value round, ValueRange prev) -> SmallVector<Value> {
+        SmallVector<Value> mine = e.loop(
+            tid, n, e.threads(), {e.f32(-INFINITY), e.i32(-1)},
+            [&](Value c, ValueRange best) -> SmallVector<Value> {
+              Value row = e.divi(c, perRow), col = e.remi(c, perRow);
+              Value s = e.load(scores, {row, col});
+              Value id = memref::LoadOp::create(e.b, e.loc, ids,
+                                                ValueRange{row, col});
+              Value valid = e.andI(e.cmpi(Pred::sge, id, e.i32(0)),
+                                   e.cmpf(FPred::OGT, s, e.f32(kUnselectable)));
+              Value take = e.andI(
+                  valid, e.andI(after(e, s, id, prev[0], prev[1]),
+                                better(e, s, id, best[0], best[1])));
+              return {e.select(take, s, best[0]), e.select(take, id, best[1])};
+            });
+        auto [ws, wi] = warpBest(e, mine[0], mine[1]);
+        e.ifThen(e.cmpi(Pred::eq, lane, zero), [&] {
+          memref::StoreOp::create(e.b, e.loc, ws, warpS, ValueRange{w});
+          memref::StoreOp::create(e.b, e.loc, wi, warpI, ValueRange{w});
+        });
+        e.barrier();
+        // Every warp reduces the warps' bests the same way, so every
+        // thread knows the pick without another barrier.
+        Value inWarps = e.cmpi(Pred::ult, lane, e.index(warps));
+        Value l = e.select(inWarps, lane, zero);
+        Value cs = e.select(
+            inWarps, memref::LoadOp::create(e.b, e.loc, warpS, ValueRange{l}),
+            e.f32(-INFINITY));
+        Value ci = e.select(
+            inWarps, memref::LoadOp::create(e.b, e.loc, warpI, ValueRange{l}),
+            e.i32(-1));
+        auto [ps, pi] = warpBest(e, cs, ci);
+        Value found = e.cmpi(Pred::sge, pi, e.i32(0));
+        e.ifThen(e.andI(found, e.cmpi(Pred::eq, tid, zero)), [&] {
+          memref::StoreOp::create(e.b, e.loc, ps, picksS, ValueRange{prev[2]});
+          memref::StoreOp::create(e.b, e.loc, pi, picksI, ValueRange{prev[2]});
+        });
+        // The next round overwrites warpS/warpI only after every warp read
+        // them.
+        e.barrier();
+        return {e.select(found, ps, prev[0]), e.select(found, pi, prev[1]),
+                e.select(found, e.addi(prev[2], one), prev[2])};
+      });
+  Value selected = done[2];
+  e.barrier();
+  // Thread 0: ascending id order (the order chunks are assembled in, §4.5)
+  // by insertion sort of the at most k picks, then the padded outputs.
+  e.ifThen(e.cmpi(Pred::eq, tid, zero), [&] {
+    e.loop(one, selected, 1, [&](Value ii) {
+      Value key = memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{ii});
+      Value keyS = memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{ii});
+      SmallVector<Value> st = e.loop(
+          zero, ii, 1, {ii, e.i1(false)},
+          [&](Value rr, ValueRange it) -> SmallVector<Value> {
+            Value j = e.subi(e.subi(ii, rr), one);
+            Value cur = memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{j});
+            Value shift = e.andI(e.notI(it[1]), e.cmpi(Pred::sgt, cur, key));
+            e.ifThen(shift, [&] {
+              Value next = e.addi(j, one);
+              memref::StoreOp::create(e.b, e.loc, cur, picksI, ValueRange{next});
+              Value curS =
+                  memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{j});
+              memref::StoreOp::create(e.b, e.loc, curS, picksS,
+                                      ValueRange{next});
+            });
+            return {e.select(shift, j, it[0]), e.orI(it[1], e.notI(shift))};
+          });
+      memref::StoreOp::create(e.b, e.loc, key, picksI, ValueRange{st[0]});
+      memref::StoreOp::create(e.b, e.loc, keyS, picksS, ValueRange{st[0]});
+    });
+    e.loop(zero, e.index(k), 1, [&](Value ii) {
+      Value have = e.cmpi(Pred::slt, ii, selected);
+      Value safe = e.select(have, ii, zero);
+      Value id = e.select(
+          have, memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{safe}),
+          e.i32(-1));
+      memref::StoreOp::create(e.b, e.loc, id, indices, ValueRange{ii});
+      Value s = e.select(
+          have, memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{safe}),
+          e.f32(kLowest));
+      e.store(s, selScores, {ii});
+    });
+    memref::StoreOp::create(e.b, e.loc, e.indexToI32(selected), count,
+                            ValueRange{});
+  });
+  launch.threads = e.threads();
+  launch.itemsPerBlock = 1;
+  return success();
+}
+
+} // namespace
+
+LogicalResult emitGpuRouting(Operation *op, const GpuKernelArgs &args,
+                             GpuEmitter &e, Launch &launch) {
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<RouteTopKOp>(
+          [&](auto o) { return emitRouteTopK(o, args, e, launch); })
+      .Case<TopKMergeOp>(
+          [&](auto o) { return emitTopKMerge(o, args, e, launch); })
+      .Default([](Operation *) { return failure(); });
+}
+
+} // namespace msa::codegen::cuda

@@ -1,0 +1,286 @@
+//===- GpuEmitter.cpp - building blocks of the cuda kernel lowerings ------===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuEmitter.h"
+
+#include "msa/Codegen/HardwareLimits.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+
+namespace msa::codegen::cuda {
+
+namespace {
+
+/// Shared-memory tiles start on 16-byte boundaries: the widest access.
+constexpr int64_t kSharedAlignment = kCudaMaxVectorBytes;
+
+Attribute workgroupSpace(MLIRContext *ctx) {
+  return gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+}
+
+} // namespace
+
+GpuEmitter::GpuEmitter(OpBuilder &b, Location loc, gpu::GPUModuleOp module,
+                       int64_t threads)
+    : Emitter(b, loc), module_(module), threads_(threads) {}
+
+int64_t GpuEmitter::warps() const { return threads_ / kWarpSize; }
+
+Value GpuEmitter::threadIdx() {
+  return gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+}
+
+Value GpuEmitter::blockIdx() {
+  return gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+}
+
+Value GpuEmitter::laneId() { return remi(threadIdx(), index(kWarpSize)); }
+
+Value GpuEmitter::warpId() { return divi(threadIdx(), index(kWarpSize)); }
+
+void GpuEmitter::barrier() { gpu::BarrierOp::create(b, loc); }
+
+Value GpuEmitter::shuffleXor(Value v, int64_t offset) {
+  auto s = gpu::ShuffleOp::create(b, loc, v, static_cast<int32_t>(offset),
+                                  static_cast<int32_t>(kWarpSize),
+                                  gpu::ShuffleMode::XOR);
+  return s.getShuffleResult();
+}
+
+Value GpuEmitter::shuffleIdx(Value v, Value lane) {
+  Value laneI32 = indexToI32(lane);
+  auto s = gpu::ShuffleOp::create(b, loc, v, laneI32, i32(kWarpSize),
+                                  gpu::ShuffleMode::IDX);
+  return s.getShuffleResult();
+}
+
+Value GpuEmitter::warpSum(Value v) {
+  for (int64_t o = kWarpSize / 2; o > 0; o /= 2)
+    v = add(v, shuffleXor(v, o));
+  return v;
+}
+
+Value GpuEmitter::warpMax(Value v) {
+  for (int64_t o = kWarpSize / 2; o > 0; o /= 2)
+    v = max(v, shuffleXor(v, o));
+  return v;
+}
+
+Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
+  MLIRContext *ctx = b.getContext();
+  if (!sharedBase_) {
+    // Created once at the top of the kernel so every tile dominates its
+    // uses.
+    OpBuilder::InsertionGuard g(b);
+    auto fn = b.getInsertionBlock()->getParentOp();
+    while (!isa<gpu::GPUFuncOp>(fn))
+      fn = fn->getParentOp();
+    b.setInsertionPointToStart(&cast<gpu::GPUFuncOp>(fn).getBody().front());
+    sharedBase_ = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(),
+                        workgroupSpace(ctx)));
+  }
+  int64_t elems = 1;
+  for (int64_t d : shape)
+    elems *= d;
+  int64_t bytes = elems * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  int64_t offset = sharedBytes_;
+  sharedBytes_ += (bytes + kSharedAlignment - 1) / kSharedAlignment *
+                  kSharedAlignment;
+  auto type = MemRefType::get(shape, elem, AffineMap(), workgroupSpace(ctx));
+  return memref::ViewOp::create(b, loc, type, sharedBase_, index(offset),
+                                ValueRange{});
+}
+
+Value GpuEmitter::loadAligned(Value memref, ValueRange idx, int64_t width,
+                              int64_t alignBytes) {
+  if (width == 1)
+    return load(memref, idx, 1);
+  Type elem = elementTypeOf(memref);
+  int64_t bytes = width * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  auto v = vector::LoadOp::create(b, loc, VectorType::get({width}, elem),
+                                  memref, idx);
+  v.setAlignment(static_cast<uint64_t>(alignBytes ? alignBytes : bytes));
+  if (elem.isF32())
+    return v.getResult();
+  return arith::ExtFOp::create(b, loc, VectorType::get({width}, f32Type()),
+                               v.getResult());
+}
+
+void GpuEmitter::storeAligned(Value value, Value memref, ValueRange idx,
+                              int64_t alignBytes) {
+  auto vt = dyn_cast<VectorType>(value.getType());
+  if (!vt) {
+    store(value, memref, idx);
+    return;
+  }
+  Type elem = elementTypeOf(memref);
+  if (!elem.isF32())
+    value = arith::TruncFOp::create(
+        b, loc, VectorType::get(vt.getShape(), elem), value);
+  int64_t bytes =
+      vt.getNumElements() * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  auto s = vector::StoreOp::create(b, loc, value, memref, idx);
+  s.setAlignment(static_cast<uint64_t>(alignBytes ? alignBytes : bytes));
+}
+
+Value GpuEmitter::exp(Value a) {
+  auto scalar = [&](Value x) -> Value {
+    Value y = mul(x, f32(M_LOG2E));
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, f32Type(), b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+               ValueRange{y})
+        .getResult(0);
+  };
+  auto vt = dyn_cast<VectorType>(a.getType());
+  if (!vt)
+    return scalar(a);
+  Value out = a;
+  for (int64_t i = 0; i < vt.getNumElements(); ++i) {
+    Value x = vector::ExtractOp::create(b, loc, a, i);
+    out = vector::InsertOp::create(b, loc, scalar(x), out, i);
+  }
+  return out;
+}
+
+Value GpuEmitter::sqrt(Value a) {
+  return LLVM::CallIntrinsicOp::create(b, loc, f32Type(),
+                                       b.getStringAttr("llvm.nvvm.sqrt.rn.f"),
+                                       ValueRange{a})
+      .getResult(0);
+}
+
+Value GpuEmitter::max(Value a, Value c) {
+  if (isa<VectorType>(a.getType()))
+    return select(cmpf(arith::CmpFPredicate::OGE, a, c), a, c);
+  return LLVM::CallIntrinsicOp::create(b, loc, f32Type(),
+                                       b.getStringAttr("llvm.maxnum.f32"),
+                                       ValueRange{a, c})
+      .getResult(0);
+}
+
+std::pair<Value, Value> GpuEmitter::sinCos(Value x) {
+  // j = round(x * 2/pi); r = x - j pi/2 with pi/2 split in three parts so
+  // each product is exact; then the polynomials on [-pi/4, pi/4] and the
+  // quadrant's sign and swap.
+  Value y = mul(x, f32(0.636619772f));
+  Value half = select(cmpf(arith::CmpFPredicate::OLT, y, f32(0.0)), f32(-0.5),
+                      f32(0.5));
+  Value q = arith::FPToSIOp::create(b, loc, b.getI32Type(), add(y, half));
+  Value j = arith::SIToFPOp::create(b, loc, f32Type(), q);
+  Value r = fma(j, f32(-1.57079601e+00f), x);
+  r = fma(j, f32(-3.13916473e-07f), r);
+  r = fma(j, f32(-5.39030253e-15f), r);
+  Value s = mul(r, r);
+  Value ps = fma(f32(2.86567956e-6f), s, f32(-1.98559923e-4f));
+  ps = fma(ps, s, f32(8.33338592e-3f));
+  ps = fma(ps, s, f32(-1.66666672e-1f));
+  Value sinR = fma(mul(ps, s), r, r);
+  Value pc = fma(f32(2.44677067e-5f), s, f32(-1.38877297e-3f));
+  pc = fma(pc, s, f32(4.16666567e-2f));
+  pc = fma(pc, s, f32(-5.00000000e-1f));
+  Value cosR = fma(pc, s, f32(1.0));
+  Value quadrant = arith::AndIOp::create(b, loc, q, i32(3));
+  Value odd = cmpi(arith::CmpIPredicate::eq,
+                   arith::AndIOp::create(b, loc, quadrant, i32(1)), i32(1));
+  // Quadrants 1 and 3 swap sin and cos; sin is negative in 2 and 3, cos in
+  // 1 and 2.
+  Value sinBase = select(odd, cosR, sinR);
+  Value cosBase = select(odd, sinR, cosR);
+  Value sinNeg = cmpi(arith::CmpIPredicate::uge, quadrant, i32(2));
+  Value cosNeg = orI(cmpi(arith::CmpIPredicate::eq, quadrant, i32(1)),
+                     cmpi(arith::CmpIPredicate::eq, quadrant, i32(2)));
+  Value sinV = select(sinNeg, arith::NegFOp::create(b, loc, sinBase), sinBase);
+  Value cosV = select(cosNeg, arith::NegFOp::create(b, loc, cosBase), cosBase);
+  return {sinV, cosV};
+}
+
+Value GpuEmitter::invFreq(int64_t headDim, double theta, Value i) {
+  int64_t half = headDim / 2;
+  float thetaF = static_cast<float>(theta);
+  uint32_t bits;
+  std::memcpy(&bits, &thetaF, sizeof(bits));
+  std::string name = "msa_inv_freq_d" + std::to_string(headDim) + "_t" +
+                     std::to_string(bits);
+  auto type = MemRefType::get({half}, f32Type());
+  if (!SymbolTable::lookupSymbolIn(module_, name)) {
+    // The reference's formula, evaluated here in f32 (ropeInvFreq in
+    // runtime/src/reference/Kernels.cpp).
+    SmallVector<float> values;
+    for (int64_t k = 0; k < half; ++k) {
+      float exponent =
+          static_cast<float>(2 * k) / static_cast<float>(headDim);
+      values.push_back(1.0f / std::pow(thetaF, exponent));
+    }
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(module_.getBody());
+    memref::GlobalOp::create(
+        b, loc, name, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(RankedTensorType::get({half}, f32Type()),
+                               ArrayRef<float>(values)),
+        /*constant=*/true, IntegerAttr());
+  }
+  Value table = memref::GetGlobalOp::create(b, loc, type, name);
+  return memref::LoadOp::create(b, loc, table, ValueRange{i});
+}
+
+std::pair<Value, Value> GpuEmitter::ropeCosSin(Value pos, int64_t headDim,
+                                               double theta, Value i,
+                                               Type storage) {
+  Value angle = mul(indexToF32(pos), invFreq(headDim, theta, i));
+  auto [s, c] = sinCos(angle);
+  return {round(c, storage), round(s, storage)};
+}
+
+Value GpuEmitter::i1(bool v) {
+  return arith::ConstantIntOp::create(b, loc, v ? 1 : 0, 1);
+}
+Value GpuEmitter::andI(Value a, Value c) {
+  return arith::AndIOp::create(b, loc, a, c);
+}
+Value GpuEmitter::orI(Value a, Value c) {
+  return arith::OrIOp::create(b, loc, a, c);
+}
+Value GpuEmitter::notI(Value a) {
+  return arith::XOrIOp::create(b, loc, a, i1(true));
+}
+Value GpuEmitter::maxi(Value a, Value c) {
+  return arith::MaxSIOp::create(b, loc, a, c);
+}
+
+Value GpuEmitter::upperSegment(Value offsets, Value n, Value t) {
+  // Binary lifting: pos ends on the last s with offsets[s] <= t. Offsets
+  // are sorted, so each step either moves pos up by 2^bit or not.
+  SmallVector<Value> st =
+      loop(index(0), index(31), 1, {index(-1)},
+           [&](Value iter, ValueRange it) -> SmallVector<Value> {
+             Value bit = subi(index(30), iter);
+             Value step = arith::ShLIOp::create(b, loc, index(1), bit);
+             Value cand = addi(it[0], step);
+             Value inRange = cmpi(arith::CmpIPredicate::slt, cand, n);
+             SmallVector<Value> r = ifThenElse(
+                 inRange, {b.getIndexType()},
+                 [&]() -> SmallVector<Value> {
+                   Value v = loadIndex(offsets, {cand});
+                   return {select(cmpi(arith::CmpIPredicate::sle, v, t), cand,
+                                  it[0])};
+                 },
+                 [&]() -> SmallVector<Value> { return {it[0]}; });
+             return r;
+           });
+  return st[0];
+}
+
+} // namespace msa::codegen::cuda

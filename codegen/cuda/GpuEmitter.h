@@ -1,0 +1,111 @@
+//===- GpuEmitter.h - building blocks of the cuda kernel lowerings -*- C++ -*-===//
+//
+// Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The Emitter of the shared lowerings plus what a kernel body on the GPU
+// needs: thread and block ids, warp shuffles and reductions, barriers,
+// static tiles carved out of dynamic shared memory, aligned vector accesses,
+// and math without libdevice (exp through ex2, IEEE sqrt, a range-reduced
+// sin/cos, RoPE frequencies as a constant table computed on the host the way
+// the reference computes them). Keeping libdevice out means PTX can be made
+// on a machine without the CUDA toolkit.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MSA_CODEGEN_CUDA_GPUEMITTER_H
+#define MSA_CODEGEN_CUDA_GPUEMITTER_H
+
+#include "common/EmitUtils.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace msa::codegen::cuda {
+
+/// How one kernel is launched; the lowering records it on the kernel and
+/// plan extraction copies it into the manifest.
+struct Launch {
+  int64_t threads = 1;
+  int64_t itemsPerBlock = 1;
+  /// Work items: terms (arg, dim, add, div) as in the manifest's "grid".
+  struct Term {
+    int64_t arg, dim, add, div;
+  };
+  llvm::SmallVector<Term> grid;
+};
+
+class GpuEmitter : public Emitter {
+public:
+  GpuEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::gpu::GPUModuleOp module,
+             int64_t threads);
+
+  /// Threads of the block (compile-time).
+  int64_t threads() const { return threads_; }
+  int64_t warps() const;
+
+  mlir::Value threadIdx();
+  mlir::Value blockIdx();
+  mlir::Value laneId();
+  mlir::Value warpId();
+  void barrier();
+
+  /// Butterfly shuffle of an f32 or i32 scalar across the whole warp.
+  mlir::Value shuffleXor(mlir::Value v, int64_t offset);
+  /// Lane `lane`'s value of `v` (f32 or i32), for every lane.
+  mlir::Value shuffleIdx(mlir::Value v, mlir::Value lane);
+  /// Sum and max over the 32 lanes, in every lane.
+  mlir::Value warpSum(mlir::Value v);
+  mlir::Value warpMax(mlir::Value v);
+
+  /// A static-shape buffer in this block's dynamic shared memory, 16-byte
+  /// aligned; sharedBytes() is what the launch must provide.
+  mlir::Value shared(llvm::ArrayRef<int64_t> shape, mlir::Type elem);
+  int64_t sharedBytes() const { return sharedBytes_; }
+
+  /// As Emitter::load/store for `width` > 1, but stating the access's
+  /// alignment (its full size unless `alignBytes`), so it becomes one wide
+  /// load instead of `width` scalar ones. The caller guarantees it.
+  mlir::Value loadAligned(mlir::Value memref, mlir::ValueRange idx,
+                          int64_t width, int64_t alignBytes = 0);
+  void storeAligned(mlir::Value value, mlir::Value memref, mlir::ValueRange idx,
+                    int64_t alignBytes = 0);
+
+  /// exp(x) as ex2.approx(x log2 e): softmax and SiLU tolerate its 2 ulp.
+  mlir::Value exp(mlir::Value a) override;
+  /// IEEE sqrt (sqrt.rn.f32).
+  mlir::Value sqrt(mlir::Value a) override;
+  /// maxnum (max.f32), not libdevice's fmaxf.
+  mlir::Value max(mlir::Value a, mlir::Value c) override;
+  /// sin and cos of an f32 angle: Cody-Waite reduction by pi/2 in three
+  /// parts and minimax polynomials; within 2 ulp of the C library for the
+  /// angles RoPE makes (|x| < 1e5).
+  std::pair<mlir::Value, mlir::Value> sinCos(mlir::Value x);
+  /// inv_freq[i] = 1 / theta^(2i / d) (f32, as the reference), from a
+  /// constant table of the module.
+  mlir::Value invFreq(int64_t headDim, double theta, mlir::Value i);
+  /// RoPE cos and sin of position `pos` (index) and frequency `i`, rounded
+  /// to `storage` as the reference's tables are.
+  std::pair<mlir::Value, mlir::Value> ropeCosSin(mlir::Value pos, int64_t headDim,
+                                                 double theta, mlir::Value i,
+                                                 mlir::Type storage);
+
+  mlir::Value i1(bool v);
+  mlir::Value andI(mlir::Value a, mlir::Value b);
+  mlir::Value orI(mlir::Value a, mlir::Value b);
+  mlir::Value notI(mlir::Value a);
+  mlir::Value maxi(mlir::Value a, mlir::Value b);
+  /// The largest s in [0, n) with memref[s] <= t for a sorted i32 vector
+  /// (segment offsets), or -1 if none; binary search.
+  mlir::Value upperSegment(mlir::Value offsets, mlir::Value n, mlir::Value t);
+
+private:
+  mlir::gpu::GPUModuleOp module_;
+  int64_t threads_;
+  int64_t sharedBytes_ = 0;
+  mlir::Value sharedBase_;
+};
+
+} // namespace msa::codegen::cuda
+
+#endif // MSA_CODEGEN_CUDA_GPUEMITTER_H
