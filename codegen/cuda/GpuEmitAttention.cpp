@@ -481,10 +481,13 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
           Value kpos = e.subi(j, segmentOf(e, seg, nSeg, jSafe).start);
           rotateRowInto(k, jSafe, g, kpos, inKeys, ks, {c});
           e.loop(dimLo, e.addi(dimLo, e.index(half)), vw, [&](Value x) {
+            Type valType = vw == 1 ? e.f32Type()
+                                   : Type(VectorType::get({vw}, e.f32Type()));
             Value val = e.ifThenElse(
-                inKeys, {VectorType::get({vw}, e.f32Type())},
+                inKeys, {valType},
                 [&]() -> SmallVector<Value> {
-                  return {e.loadAligned(v, {jSafe, g, x}, vw)};
+                  return {vw == 1 ? e.load(v, {jSafe, g, x})
+                                  : e.loadAligned(v, {jSafe, g, x}, vw)};
                 },
                 [&]() -> SmallVector<Value> {
                   return {e.splat(zeroF, vw)};

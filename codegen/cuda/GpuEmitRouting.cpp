@@ -10,8 +10,10 @@
 // (the head dim across the lanes, every KV head of a chunk in registers),
 // reduces heads, tokens and chunks as the reference does and keeps the
 // warp's best k documents spread over its lanes. The warps' lists merge in
-// shared memory into the block's k candidates. topk_merge: one block picks
-// the k best candidates in k block-wide arg-max rounds.
+// shared memory into the block's k candidates. topk_merge (and topk): one
+// block picks the k best candidates in k block-wide arg-max rounds. The
+// unfused route_scores (a warp per chunk) and doc_reduce (a thread per
+// document) of hand-written IR share these pieces.
 //
 // Queries beyond what shared memory holds (more routing tokens than
 // token_tile) are prepared again for every chunk from global memory: slow,
@@ -27,6 +29,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -43,9 +46,12 @@ using FPred = arith::CmpFPredicate;
 constexpr double kLowest = -3.3895313892515355e38;
 /// Scores at or below this are never selected (spec §4.4).
 constexpr double kUnselectable = -1e9;
-/// Shared memory for prepared routing queries (bytes): with the lists of
-/// the merge it stays under the 48 KiB every kernel gets without opt-in.
-constexpr int64_t kQueryTileBytes = 40 * 1024;
+/// Shared memory for prepared routing queries (bytes): 20 tokens of MSA-4B
+/// queries (32 heads x 128 x bf16), one block per SM with the merge's
+/// lists, under sm_90's 227 KiB.
+constexpr int64_t kQueryTileBytes = 160 * 1024;
+/// Most routing tokens staged, whatever the head sizes.
+constexpr int64_t kMaxStagedTokens = 256;
 
 /// The lane layout of a head vector: `slots` vectors of `width` per lane at
 /// lane * width + 32 * width * slot; lanes >= `active` idle (d < 32).
@@ -189,66 +195,70 @@ Value after(GpuEmitter &e, Value s, Value id, Value ps, Value pid) {
                e.andI(e.cmpf(FPred::OEQ, s, ps), e.cmpi(Pred::sgt, id, pid)));
 }
 
-LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
-                            GpuEmitter &e, Launch &launch) {
-  Value q = a.operands[0], keys = a.operands[1], mask = a.operands[2];
-  Value coff = a.operands[3];
-  Value candS = a.results[0], candI = a.results[1];
-  int64_t hq = staticDim(q, 1), hk = staticDim(keys, 0), d = staticDim(q, 2);
-  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hk) ||
-      ShapedType::isDynamic(d))
-    return op.emitOpError()
-           << "needs static heads and head dim for the cuda lowering";
-  int64_t k = op.getKAttr().getInt();
-  if (k > kWarpSize)
-    return op.emitOpError() << "k = " << k
-                            << " exceeds the 32 candidates a warp keeps "
-                               "(cuda lowering)";
-  FailureOr<Split> split = splitOf(op, d);
-  if (failed(split))
-    return failure();
-  Route r{e,          *split,           hq,
-          hk,         d,                op.getHeadReduce(),
-          op.getQueryReduce(), op.getNormalize(), op.getScale(),
-          elementTypeOf(q)};
-  int64_t rowBytes = hq * d * 2;
-  int64_t tokenTile = tileOf(op, "token_tile",
-                             std::max<int64_t>(1, kQueryTileBytes / rowBytes));
-  int64_t warps = e.warps();
-  Value qp = e.shared({tokenTile, hq, d}, r.storage);
-  Value listS = e.shared({warps, kWarpSize}, e.f32Type());
-  Value listI = e.shared({warps, kWarpSize}, e.b.getI32Type());
+/// What a routing kernel's block shares: the routing queries prepared once
+/// into shared memory (as many tokens as token_tile allows) and the score
+/// of a chunk (spec §4.3 steps 3-6) computed by one warp.
+struct ChunkScorer {
+  GpuEmitter &e;
+  Route r;
+  Value q, keys, mask, qp, staged, tokens;
 
-  Value zero = e.index(0), one = e.index(1);
-  Value tokens = e.dim(q, 0);
-  Value staged = e.mini(tokens, e.index(tokenTile));
-  // Prepared queries of the first token_tile tokens, a warp per (t, h).
-  e.loop(e.warpId(), e.muli(staged, e.index(hq)), warps, [&](Value u) {
-    Value t = e.divi(u, e.index(hq)), h = e.remi(u, e.index(hq));
-    r.storeSlots(r.prepare(r.slots(q, {t, h})), qp, {t, h});
-  });
-  e.barrier();
+  static FailureOr<ChunkScorer> create(Operation *op, GpuEmitter &e, Value q,
+                                       Value keys, Value mask,
+                                       HeadReduce head, QueryReduce query,
+                                       bool normalize, bool scale) {
+    int64_t hq = staticDim(q, 1), hk = staticDim(keys, 0), d = staticDim(q, 2);
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hk) ||
+        ShapedType::isDynamic(d))
+      return op->emitOpError()
+             << "needs static heads and head dim for the cuda lowering";
+    FailureOr<Split> split = splitOf(op, d);
+    if (failed(split))
+      return failure();
+    Route r{e, *split, hq, hk, d, head, query, normalize, scale,
+            elementTypeOf(q)};
+    Type storage = elementTypeOf(q);
+    int64_t rowBytes =
+        hq * d * static_cast<int64_t>(storage.getIntOrFloatBitWidth() / 8);
+    // Routing queries are questions: more than kMaxStagedTokens is rare,
+    // and staging room for them would cost small models' occupancy.
+    int64_t tokenTile = tileOf(
+        op, "token_tile",
+        std::clamp<int64_t>(kQueryTileBytes / rowBytes, 1, kMaxStagedTokens));
+    ChunkScorer cs{e, r, q, keys, mask, Value(), Value(), Value()};
+    cs.qp = e.shared({tokenTile, hq, d}, r.storage);
+    cs.tokens = e.dim(q, 0);
+    cs.staged = e.mini(cs.tokens, e.index(tokenTile));
+    // Prepared queries of the first token_tile tokens, a warp per (t, h).
+    e.loop(e.warpId(), e.muli(cs.staged, e.index(hq)), e.warps(),
+           [&](Value u) {
+             Value t = e.divi(u, e.index(hq)), h = e.remi(u, e.index(hq));
+             cs.r.storeSlots(cs.r.prepare(cs.r.slots(q, {t, h})), cs.qp,
+                             {t, h});
+           });
+    e.barrier();
+    return cs;
+  }
 
-  auto queryOf = [&](Value t, int64_t h) -> SmallVector<Value> {
+  SmallVector<Value> queryOf(Value t, int64_t h) {
     Value hI = e.index(h);
-    SmallVector<Type> types(split->slots,
-                            split->width == 1
-                                ? e.f32Type()
-                                : Type(VectorType::get({split->width},
-                                                       e.f32Type())));
+    SmallVector<Type> types(
+        r.split.slots,
+        r.split.width == 1
+            ? e.f32Type()
+            : Type(VectorType::get({r.split.width}, e.f32Type())));
     return e.ifThenElse(
         e.cmpi(Pred::ult, t, staged), types,
         [&]() -> SmallVector<Value> { return r.slots(qp, {t, hI}); },
-        [&]() -> SmallVector<Value> {
-          return r.prepare(r.slots(q, {t, hI}));
-        });
-  };
+        [&]() -> SmallVector<Value> { return r.prepare(r.slots(q, {t, hI})); });
+  }
 
-  // The chunk score (spec §4.3 step 6): the token reduction over masked
-  // routing tokens.
-  auto chunkScore = [&](Value c) -> Value {
+  /// The chunk score of chunk `c`: the token reduction over masked routing
+  /// tokens of the head-reduced scores.
+  Value score(Value c) {
+    Value zero = e.index(0), one = e.index(1);
     SmallVector<SmallVector<Value>> kv;
-    for (int64_t g = 0; g < hk; ++g)
+    for (int64_t g = 0; g < r.hk; ++g)
       kv.push_back(r.slots(keys, {e.index(g), c}));
     Value init = r.query == QueryReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
     SmallVector<Value> st = e.loop(
@@ -280,8 +290,42 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
     Value mean = e.round(
         e.div(st[1], e.indexToF32(e.select(any, st[2], one))), r.storage);
     return e.select(any, mean, e.f32(kLowest));
-  };
+  }
+};
 
+/// The document score from the sum or max of its chunks (spec §4.3 step
+/// 7); `count` chunks, `storage` the rounding type.
+Value finishDocScore(GpuEmitter &e, Value acc, Value count, bool mean,
+                     Type storage) {
+  if (!mean)
+    return acc;
+  // The mean of lowest-finite scores stays the lowest finite value (the
+  // f32 sum would overflow); no chunks (0 / 0) scores it too.
+  return e.max(e.round(e.div(acc, e.indexToF32(count)), storage),
+               e.f32(kLowest));
+}
+
+LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
+                            GpuEmitter &e, Launch &launch) {
+  Value q = a.operands[0], keys = a.operands[1], mask = a.operands[2];
+  Value coff = a.operands[3];
+  Value candS = a.results[0], candI = a.results[1];
+  int64_t k = op.getKAttr().getInt();
+  if (k > kWarpSize)
+    return op.emitOpError() << "k = " << k
+                            << " exceeds the 32 candidates a warp keeps "
+                               "(cuda lowering)";
+  int64_t warps = e.warps();
+  Value listS = e.shared({warps, kWarpSize}, e.f32Type());
+  Value listI = e.shared({warps, kWarpSize}, e.b.getI32Type());
+  FailureOr<ChunkScorer> scorer = ChunkScorer::create(
+      op, e, q, keys, mask, op.getHeadReduce(), op.getQueryReduce(),
+      op.getNormalize(), op.getScale());
+  if (failed(scorer))
+    return failure();
+  Type storage = scorer->r.storage;
+
+  Value zero = e.index(0), one = e.index(1);
   // This block's documents: [N b / B, N (b + 1) / B).
   Value blk = e.blockIdx();
   Value blocks = e.dim(candS, 0);
@@ -301,16 +345,11 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
         SmallVector<Value> acc = e.loop(
             c0, c1, 1, {meanChunks ? e.f32(0.0) : e.f32(kLowest)},
             [&](Value c, ValueRange it) -> SmallVector<Value> {
-              Value s = chunkScore(c);
+              Value s = scorer->score(c);
               return {meanChunks ? e.add(it[0], s) : e.max(it[0], s)};
             });
-        Value score = acc[0];
-        if (meanChunks)
-          // The mean of lowest-finite scores stays the lowest finite value
-          // (the f32 sum would overflow); no chunks (0 / 0) scores it too.
-          score = e.max(
-              e.round(e.div(acc[0], e.indexToF32(e.subi(c1, c0))), r.storage),
-              e.f32(kLowest));
+        Value score =
+            finishDocScore(e, acc[0], e.subi(c1, c0), meanChunks, storage);
         // Insert into the lanes' sorted list: documents come in increasing
         // id order, so an equal score already listed stays ahead.
         Value holdsEntry = e.cmpi(Pred::slt, laneI32, kI32);
@@ -336,19 +375,15 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
   e.barrier();
   // Warp 0 merges the warps' lists: k rounds of arg-max after the last pick.
   e.ifThen(e.cmpi(Pred::eq, w, zero), [&] {
-    int64_t perLane = (warps * kWarpSize) / kWarpSize;
     e.loop(zero, e.index(k), 1,
            {e.f32(INFINITY), e.i32(-1)},
            [&](Value round, ValueRange prev) -> SmallVector<Value> {
              Value bs = e.f32(-INFINITY), bi = e.i32(-1);
-             for (int64_t m = 0; m < perLane; ++m) {
-               Value cand = e.addi(e.muli(lane, e.index(perLane)), e.index(m));
-               Value cw = e.divi(cand, e.index(kWarpSize));
-               Value cl = e.remi(cand, e.index(kWarpSize));
+             for (int64_t m = 0; m < warps; ++m) {
                Value s = memref::LoadOp::create(e.b, e.loc, listS,
-                                                ValueRange{cw, cl});
+                                                ValueRange{e.index(m), lane});
                Value id = memref::LoadOp::create(e.b, e.loc, listI,
-                                                 ValueRange{cw, cl});
+                                                 ValueRange{e.index(m), lane});
                Value take = e.andI(after(e, s, id, prev[0], prev[1]),
                                    better(e, s, id, bs, bi));
                bs = e.select(take, s, bs);
@@ -372,33 +407,81 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
   return success();
 }
 
-LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
+/// route_scores: a warp per chunk, blocks of warps() chunks.
+LogicalResult emitRouteScores(RouteScoresOp op, const GpuKernelArgs &a,
+                              GpuEmitter &e, Launch &launch) {
+  Value out = a.results[0];
+  FailureOr<ChunkScorer> scorer = ChunkScorer::create(
+      op, e, a.operands[0], a.operands[1], a.operands[2], op.getHeadReduce(),
+      op.getQueryReduce(), op.getNormalize(), op.getScale());
+  if (failed(scorer))
+    return failure();
+  Value c = e.addi(e.muli(e.blockIdx(), e.index(e.warps())), e.warpId());
+  e.ifThen(e.cmpi(Pred::ult, c, e.dim(a.operands[1], 1)), [&] {
+    Value s = scorer->score(c);
+    e.ifThen(e.cmpi(Pred::eq, e.laneId(), e.index(0)),
+             [&] { e.store(s, out, {c}); });
+  });
+  launch.threads = e.threads();
+  launch.itemsPerBlock = e.warps();
+  launch.grid = {{1, 1, 0, 1}};
+  return success();
+}
+
+/// doc_reduce: a thread per document.
+LogicalResult emitDocReduce(DocReduceOp op, const GpuKernelArgs &a,
                             GpuEmitter &e, Launch &launch) {
-  Value scores = a.operands[0], ids = a.operands[1];
-  Value indices = a.results[0], selScores = a.results[1], count = a.results[2];
-  int64_t k = op.getKAttr().getInt();
+  Value scores = a.operands[0], coff = a.operands[1], out = a.results[0];
+  Type storage = elementTypeOf(scores);
+  bool mean = op.getMethod() == ChunkReduce::Mean;
+  Value one = e.index(1);
+  Value j = e.addi(e.muli(e.blockIdx(), e.index(e.threads())), e.threadIdx());
+  e.ifThen(e.cmpi(Pred::ult, j, e.subi(e.dim(coff, 0), one)), [&] {
+    Value c0 = e.loadIndex(coff, {j});
+    Value c1 = e.loadIndex(coff, {e.addi(j, one)});
+    SmallVector<Value> acc = e.loop(
+        c0, c1, 1, {mean ? e.f32(0.0) : e.f32(kLowest)},
+        [&](Value c, ValueRange it) -> SmallVector<Value> {
+          Value s = e.load(scores, {c});
+          return {mean ? e.add(it[0], s) : e.max(it[0], s)};
+        });
+    Value s = finishDocScore(e, acc[0], e.subi(c1, c0), mean, storage);
+    // A document without chunks scores the lowest value.
+    s = e.select(e.cmpi(Pred::eq, c0, c1), e.f32(kLowest), s);
+    e.store(s, out, {j});
+  });
+  launch.threads = e.threads();
+  launch.itemsPerBlock = e.threads();
+  launch.grid = {{1, 0, -1, 1}};
+  return success();
+}
+
+/// One block selects the best k of `n` candidates (scoreOf(c), idOf(c) as
+/// i32; id < 0 or score <= -1e9 never), ties to the lower id, in k
+/// block-wide arg-max rounds; writes ascending ids to `indices` (padded
+/// -1), their scores to `scores` if given (padded with the lowest value)
+/// and the count.
+void blockTopK(GpuEmitter &e, Value n, int64_t k,
+               const std::function<Value(Value)> &scoreOf,
+               const std::function<Value(Value)> &idOf, Value indices,
+               Value selScores, Value count) {
   int64_t warps = e.warps();
   Value warpS = e.shared({warps}, e.f32Type());
   Value warpI = e.shared({warps}, e.b.getI32Type());
   Value picksS = e.shared({k}, e.f32Type());
   Value picksI = e.shared({k}, e.b.getI32Type());
   Value zero = e.index(0), one = e.index(1);
-  Value perRow = e.dim(scores, 1);
-  Value n = e.muli(e.dim(scores, 0), perRow);
   Value tid = e.threadIdx(), lane = e.laneId(), w = e.warpId();
 
-  // k block-wide rounds; each picks the best valid candidate after the
-  // previous pick in (score desc, id asc) order (ids are unique).
+  // Each round picks the best valid candidate after the previous pick in
+  // (score desc, id asc) order (ids are unique).
   SmallVector<Value> done = e.loop(
       zero, e.index(k), 1, {e.f32(INFINITY), e.i32(-1), zero},
-      [&](Value round, ValueRange prev) -> SmallVector<Value> {
+      [&](Value, ValueRange prev) -> SmallVector<Value> {
         SmallVector<Value> mine = e.loop(
             tid, n, e.threads(), {e.f32(-INFINITY), e.i32(-1)},
             [&](Value c, ValueRange best) -> SmallVector<Value> {
-              Value row = e.divi(c, perRow), col = e.remi(c, perRow);
-              Value s = e.load(scores, {row, col});
-              Value id = memref::LoadOp::create(e.b, e.loc, ids,
-                                                ValueRange{row, col});
+              Value s = scoreOf(c), id = idOf(c);
               Value valid = e.andI(e.cmpi(Pred::sge, id, e.i32(0)),
                                    e.cmpf(FPred::OGT, s, e.f32(kUnselectable)));
               Value take = e.andI(
@@ -413,7 +496,7 @@ LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
         });
         e.barrier();
         // Every warp reduces the warps' bests the same way, so every
-        // thread knows the pick without another barrier.
+        // thread knows the pick without another broadcast.
         Value inWarps = e.cmpi(Pred::ult, lane, e.index(warps));
         Value l = e.select(inWarps, lane, zero);
         Value cs = e.select(
@@ -446,11 +529,13 @@ LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
           zero, ii, 1, {ii, e.i1(false)},
           [&](Value rr, ValueRange it) -> SmallVector<Value> {
             Value j = e.subi(e.subi(ii, rr), one);
-            Value cur = memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{j});
+            Value cur =
+                memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{j});
             Value shift = e.andI(e.notI(it[1]), e.cmpi(Pred::sgt, cur, key));
             e.ifThen(shift, [&] {
               Value next = e.addi(j, one);
-              memref::StoreOp::create(e.b, e.loc, cur, picksI, ValueRange{next});
+              memref::StoreOp::create(e.b, e.loc, cur, picksI,
+                                      ValueRange{next});
               Value curS =
                   memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{j});
               memref::StoreOp::create(e.b, e.loc, curS, picksS,
@@ -468,14 +553,47 @@ LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
           have, memref::LoadOp::create(e.b, e.loc, picksI, ValueRange{safe}),
           e.i32(-1));
       memref::StoreOp::create(e.b, e.loc, id, indices, ValueRange{ii});
-      Value s = e.select(
-          have, memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{safe}),
-          e.f32(kLowest));
-      e.store(s, selScores, {ii});
+      if (selScores) {
+        Value s = e.select(
+            have, memref::LoadOp::create(e.b, e.loc, picksS, ValueRange{safe}),
+            e.f32(kLowest));
+        e.store(s, selScores, {ii});
+      }
     });
     memref::StoreOp::create(e.b, e.loc, e.indexToI32(selected), count,
                             ValueRange{});
   });
+}
+
+LogicalResult emitTopKMerge(TopKMergeOp op, const GpuKernelArgs &a,
+                            GpuEmitter &e, Launch &launch) {
+  Value scores = a.operands[0], ids = a.operands[1];
+  Value perRow = e.dim(scores, 1);
+  Value n = e.muli(e.dim(scores, 0), perRow);
+  blockTopK(
+      e, n, op.getKAttr().getInt(),
+      [&](Value c) {
+        return e.load(scores, {e.divi(c, perRow), e.remi(c, perRow)});
+      },
+      [&](Value c) -> Value {
+        return memref::LoadOp::create(
+            e.b, e.loc, ids,
+            ValueRange{e.divi(c, perRow), e.remi(c, perRow)});
+      },
+      a.results[0], a.results[1], a.results[2]);
+  launch.threads = e.threads();
+  launch.itemsPerBlock = 1;
+  return success();
+}
+
+LogicalResult emitTopK(TopKOp op, const GpuKernelArgs &a, GpuEmitter &e,
+                       Launch &launch) {
+  Value scores = a.operands[0];
+  blockTopK(
+      e, e.dim(scores, 0), op.getKAttr().getInt(),
+      [&](Value c) { return e.load(scores, {c}); },
+      [&](Value c) { return e.indexToI32(c); }, a.results[0], Value(),
+      a.results[1]);
   launch.threads = e.threads();
   launch.itemsPerBlock = 1;
   return success();
@@ -490,6 +608,11 @@ LogicalResult emitGpuRouting(Operation *op, const GpuKernelArgs &args,
           [&](auto o) { return emitRouteTopK(o, args, e, launch); })
       .Case<TopKMergeOp>(
           [&](auto o) { return emitTopKMerge(o, args, e, launch); })
+      .Case<RouteScoresOp>(
+          [&](auto o) { return emitRouteScores(o, args, e, launch); })
+      .Case<DocReduceOp>(
+          [&](auto o) { return emitDocReduce(o, args, e, launch); })
+      .Case<TopKOp>([&](auto o) { return emitTopK(o, args, e, launch); })
       .Default([](Operation *) { return failure(); });
 }
 

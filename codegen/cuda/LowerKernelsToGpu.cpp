@@ -34,11 +34,11 @@ LogicalResult emitGpuKernel(Operation *op, const GpuKernelArgs &args,
     return success();
   if (!isa<RmsNormOp, SwiGluOp, EmbeddingOp, RopeOp, ChunkOffsetsOp,
            ChunkPoolOp, EncodeDocsOp, MemoryAttentionOp, RouteTopKOp,
-           TopKMergeOp, arith::AddFOp, arith::SubFOp, arith::MulFOp>(op))
+           TopKMergeOp, RouteScoresOp, DocReduceOp, TopKOp, arith::AddFOp,
+           arith::SubFOp, arith::MulFOp>(op))
     return op->emitOpError()
            << "has no cuda kernel lowering (run msa-form-kernels and the "
-              "fusion passes first; routing must be fused by "
-              "msa-fuse-routing)";
+              "fusion passes first)";
   return failure(); // the emitter reported why
 }
 

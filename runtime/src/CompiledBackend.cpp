@@ -71,7 +71,7 @@ public:
   CompiledBackend(const ModelConfig &c, std::unique_ptr<CompiledModel> m)
       : config_(c), model_(std::move(m)) {}
 
-  const char *name() const override { return "cpu"; }
+  const char *name() const override { return model_->device().name(); }
 
   StatusOr<PooledMemory>
   encodeTemplate(const std::vector<int32_t> &templateIds) override {
@@ -225,15 +225,26 @@ private:
 } // namespace
 
 const char *gemmProviderName(Backend &backend) {
-  if (std::string(backend.name()) != "cpu")
+  if (std::string(backend.name()) == "reference")
     return "reference loops";
-  return static_cast<CompiledBackend &>(backend).model().gemm().name();
+  return static_cast<CompiledBackend &>(backend).model().device().gemmName();
 }
 
 PlanTimings *planTimings(Backend &backend) {
-  if (std::string(backend.name()) != "cpu")
+  if (std::string(backend.name()) == "reference")
     return nullptr;
   return &static_cast<CompiledBackend &>(backend).model().timings();
+}
+
+PlanDevice *planDevice(Backend &backend) {
+  if (std::string(backend.name()) == "reference")
+    return nullptr;
+  return &static_cast<CompiledBackend &>(backend).model().device();
+}
+
+void setPlanProfiling(Backend &backend, bool on) {
+  if (std::string(backend.name()) != "reference")
+    static_cast<CompiledBackend &>(backend).model().setProfiling(on);
 }
 
 StatusOr<std::unique_ptr<Backend>>

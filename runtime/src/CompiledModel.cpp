@@ -1,4 +1,4 @@
-//===- CompiledModel.cpp - run a bundle's plans on the cpu ----------------===//
+//===- CompiledModel.cpp - run a bundle's plans ---------------------------===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -46,10 +46,18 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 } // namespace
 
+StatusOr<std::unique_ptr<PlanDevice>>
+CompiledModel::openDevice(const Bundle &bundle, ThreadPool &pool,
+                          bool builtinGemm) {
+  if (bundle.target().name == "cuda")
+    return makeCudaPlanDevice(bundle);
+  return makeCpuPlanDevice(bundle, pool, builtinGemm);
+}
+
 StatusOr<std::unique_ptr<CompiledModel>>
 CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
                     ThreadPool &pool, bool builtinGemm) {
-  std::unique_ptr<CompiledModel> m(new CompiledModel(pool, builtinGemm));
+  std::unique_ptr<CompiledModel> m(new CompiledModel());
   MSA_ASSIGN_OR_RETURN(m->bundle_, Bundle::open(bundlePath));
   const std::optional<ModelConfig> &model = m->bundle_->model();
   if (!model)
@@ -60,7 +68,7 @@ CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
   if (!diff.empty())
     return failedPrecondition(bundlePath + ": compiled for another model than " +
                               checkpoint.dir() + ": config key " + diff);
-  MSA_ASSIGN_OR_RETURN(m->executable_, CpuExecutable::load(*m->bundle_));
+  MSA_ASSIGN_OR_RETURN(m->device_, openDevice(*m->bundle_, pool, builtinGemm));
   for (const auto &[name, entry] : m->bundle_->entries())
     for (const auto &[id, buffer] : entry.buffers) {
       if (!buffer.isWeight() || m->weights_.count(buffer.weight))
@@ -80,7 +88,7 @@ CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
                                  ", expected a floating-point dtype");
         t = fromF32(toF32(t), buffer.dtype, t.shape);
       }
-      m->weights_[buffer.weight] = std::move(t);
+      MSA_ASSIGN_OR_RETURN(m->weights_[buffer.weight], m->device_->place(t));
     }
   return m;
 }
@@ -88,7 +96,7 @@ CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
 StatusOr<std::unique_ptr<CompiledModel>>
 CompiledModel::openWithoutModel(const std::string &bundlePath,
                                 ThreadPool &pool) {
-  std::unique_ptr<CompiledModel> m(new CompiledModel(pool));
+  std::unique_ptr<CompiledModel> m(new CompiledModel());
   MSA_ASSIGN_OR_RETURN(m->bundle_, Bundle::open(bundlePath));
   for (const auto &[name, entry] : m->bundle_->entries())
     for (const auto &[id, buffer] : entry.buffers)
@@ -96,7 +104,7 @@ CompiledModel::openWithoutModel(const std::string &bundlePath,
         return failedPrecondition(bundlePath + ": entry '" + name +
                                   "' reads weight '" + buffer.weight +
                                   "'; open it with its checkpoint");
-  MSA_ASSIGN_OR_RETURN(m->executable_, CpuExecutable::load(*m->bundle_));
+  MSA_ASSIGN_OR_RETURN(m->device_, openDevice(*m->bundle_, pool, false));
   return m;
 }
 
@@ -173,8 +181,13 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
     outputs.insert(id);
 
   std::map<int64_t, Tensor> live;
-  for (const auto &[inputName, id] : entry->inputs)
-    live[id] = inputs.at(inputName);
+  for (const auto &[inputName, id] : entry->inputs) {
+    StatusOr<Tensor> placed = device_->place(inputs.at(inputName));
+    if (!placed.isOk())
+      return placed.status().withContext(where + ": input '" + inputName +
+                                         "'");
+    live[id] = std::move(placed).value();
+  }
   for (const auto &[id, b] : entry->buffers)
     if (b.isWeight())
       live[id] = weights_.at(b.weight);
@@ -186,9 +199,15 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
                            " is read before it is written");
     return &it->second;
   };
-  auto produce = [&](int64_t id) -> Tensor & {
+  auto produce = [&](int64_t id) -> StatusOr<Tensor *> {
     const PlanBuffer &b = entry->buffers.at(id);
-    return live[id] = Tensor::allocate(b.dtype, concrete(b));
+    MSA_ASSIGN_OR_RETURN(live[id], device_->allocate(b.dtype, concrete(b)));
+    return &live[id];
+  };
+  // Queued work is timed when it is done: per step when profiling,
+  // otherwise the entry as a whole at its end.
+  auto settle = [&]() -> Status {
+    return profiling_ ? device_->synchronize() : Status::ok();
   };
 
   for (size_t i = 0; i < entry->steps.size(); ++i) {
@@ -203,11 +222,14 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
           MSA_ASSIGN_OR_RETURN(Tensor * t, get(s.args[a]));
           args.push_back(t);
         } else {
-          args.push_back(&produce(s.args[a]));
+          MSA_ASSIGN_OR_RETURN(Tensor * t, produce(s.args[a]));
+          args.push_back(t);
         }
       }
       auto t0 = std::chrono::steady_clock::now();
-      Status st = executable_->launch(s.kernel, args, pool_);
+      Status st = device_->launch(s.kernel, args);
+      if (st.isOk())
+        st = settle();
       double dt = since(t0);
       timings_.launchSeconds += dt;
       timings_.byOp[k.op] += dt;
@@ -219,10 +241,12 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
     case PlanStep::Kind::kGemm: {
       MSA_ASSIGN_OR_RETURN(Tensor * a, get(s.a));
       MSA_ASSIGN_OR_RETURN(Tensor * b, get(s.b));
-      Tensor &c = produce(s.c);
+      MSA_ASSIGN_OR_RETURN(Tensor * c, produce(s.c));
       bool weight = entry->buffers.at(s.b).isWeight();
       auto t0 = std::chrono::steady_clock::now();
-      Status st = gemm_.run(*a, *b, c, weight);
+      Status st = device_->gemm(*a, *b, *c, weight);
+      if (st.isOk())
+        st = settle();
       timings_.gemmSeconds += since(t0);
       ++timings_.gemms;
       if (!st.isOk())
@@ -268,7 +292,10 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
   TensorMap result;
   for (const auto &[outName, id] : entry->outputs) {
     MSA_ASSIGN_OR_RETURN(Tensor * t, get(id));
-    result[outName] = *t;
+    StatusOr<Tensor> host = device_->toHost(*t);
+    if (!host.isOk())
+      return host.status().withContext(where);
+    result[outName] = std::move(host).value();
   }
   return result;
 }

@@ -61,17 +61,25 @@ StatusOr<std::unique_ptr<Engine>> Engine::open(const std::string &modelDir,
                            std::to_string(c.vocabSize));
   if (options.backend == "reference") {
     MSA_ASSIGN_OR_RETURN(e->backend_, makeReferenceBackend(*e->checkpoint_));
-  } else if (options.backend == "cpu") {
+  } else if (options.backend == "cpu" || options.backend == "cuda" ||
+             options.backend == "compiled") {
     if (options.bundle.empty())
-      return invalidArgument("the cpu backend needs a compiled bundle "
-                             "(msa-compile --model DIR -o FILE; --bundle FILE)");
+      return invalidArgument("the " + options.backend +
+                             " backend needs a compiled bundle (msa-compile "
+                             "--model DIR --target T -o FILE; --bundle FILE)");
     e->pool_ = std::make_unique<ThreadPool>(options.threads);
     MSA_ASSIGN_OR_RETURN(e->backend_, makeCompiledBackend(options.bundle,
                                                           *e->checkpoint_,
                                                           *e->pool_));
+    if (options.backend != "compiled" &&
+        options.backend != e->backend_->name())
+      return invalidArgument(options.bundle + ": compiled for " +
+                             e->backend_->name() + ", not for the " +
+                             options.backend + " backend (--backend " +
+                             e->backend_->name() + ")");
   } else {
     return invalidArgument("unknown backend '" + options.backend +
-                           "' (backends: reference, cpu)");
+                           "' (backends: reference, cpu, cuda)");
   }
   MSA_ASSIGN_OR_RETURN(e->fingerprint_, modelFingerprint(*e->checkpoint_));
   e->eosIds_.assign(c.eosTokenIds.begin(), c.eosTokenIds.end());

@@ -7,7 +7,9 @@
 // func.func stays (plan extraction reads it) and records the launch and the
 // cuda grid. Functions that are not kernels are left alone; kernel ops
 // without a cuda lowering, kernels without cuda tiles and shapes the
-// lowering needs static are errors.
+// lowering needs static are errors. The unfused routing ops of
+// hand-written IR lower too (a warp per chunk, a thread per document, one
+// block for top-k).
 
 // RMSNorm: a warp per row (row = block * rows_per_block + warp), the sum of
 // squares across the lanes by butterfly shuffles.
@@ -76,6 +78,29 @@ func.func @k1_encode_docs(%q: memref<?x4x16xbf16>, %k: memref<?x2x16xbf16>,
 
 // -----
 
+// Unfused routing: route_scores takes a warp per chunk (blocks of 4 warps),
+// with the prepared queries staged in shared memory.
+// CHECK-LABEL: func.func @k0_route_scores(
+// CHECK-SAME:    msa.grid = [array<i64: 1, 1, 0>]
+// CHECK-SAME:    msa.launch = {items_per_block = 4 : i64, shared_bytes = 32768 : i64, threads = 128 : i64}
+// CHECK-LABEL: gpu.module @msa_kernels
+// CHECK:         gpu.func @k0_route_scores(
+// CHECK:           gpu.barrier
+func.func @k0_route_scores(%q: memref<5x4x16xbf16>, %k: memref<2x?x16xbf16>,
+    %m: memref<5xi1>, %s: memref<?xbf16>, %begin: index, %end: index)
+    attributes {msa.kernel} {
+  %0 = bufferization.to_tensor %q restrict : memref<5x4x16xbf16> to tensor<5x4x16xbf16>
+  %1 = bufferization.to_tensor %k restrict : memref<2x?x16xbf16> to tensor<2x?x16xbf16>
+  %2 = bufferization.to_tensor %m restrict : memref<5xi1> to tensor<5xi1>
+  %3 = msa.route_scores %0, %1, %2 heads(mean) tokens(max) {msa.tiles = {threads = 128 : i64}}
+      : (tensor<5x4x16xbf16>, tensor<2x?x16xbf16>, tensor<5xi1>) -> tensor<?xbf16>
+  bufferization.materialize_in_destination %3 in restrict writable %s
+      : (tensor<?xbf16>, memref<?xbf16>) -> ()
+  return
+}
+
+// -----
+
 // Not a kernel: untouched, and no gpu.module appears.
 // CHECK-LABEL: func.func @entry(
 // CHECK-NOT:     msa.launch
@@ -101,17 +126,21 @@ func.func @k0_no_cuda_tiles(%x: memref<?x64xbf16>, %w: memref<64xbf16>, %y: memr
 
 // -----
 
-func.func @k0_unfused_route_scores(%q: memref<5x4x16xbf16>, %k: memref<2x?x16xbf16>,
-    %m: memref<5xi1>, %s: memref<?xbf16>, %begin: index, %end: index)
-    attributes {msa.kernel} {
-  %0 = bufferization.to_tensor %q restrict : memref<5x4x16xbf16> to tensor<5x4x16xbf16>
-  %1 = bufferization.to_tensor %k restrict : memref<2x?x16xbf16> to tensor<2x?x16xbf16>
-  %2 = bufferization.to_tensor %m restrict : memref<5xi1> to tensor<5xi1>
-  // expected-error @below {{'msa.route_scores' op has no cuda kernel lowering (run msa-form-kernels and the fusion passes first; routing must be fused by msa-fuse-routing)}}
-  %3 = msa.route_scores %0, %1, %2 heads(mean) tokens(max) {msa.tiles = {threads = 128 : i64}}
-      : (tensor<5x4x16xbf16>, tensor<2x?x16xbf16>, tensor<5xi1>) -> tensor<?xbf16>
-  bufferization.materialize_in_destination %3 in restrict writable %s
-      : (tensor<?xbf16>, memref<?xbf16>) -> ()
+// Kernel ops are formed (msa-form-kernels) before lowering: a bare
+// doc_attention is not one.
+func.func @k0_doc_attention(%q: memref<?x4x16xbf16>, %k: memref<?x2x16xbf16>,
+    %v: memref<?x2x16xbf16>, %seg: memref<?xi32>, %o: memref<?x4x16xbf16>,
+    %begin: index, %end: index) attributes {msa.kernel} {
+  %0 = bufferization.to_tensor %q restrict : memref<?x4x16xbf16> to tensor<?x4x16xbf16>
+  %1 = bufferization.to_tensor %k restrict : memref<?x2x16xbf16> to tensor<?x2x16xbf16>
+  %2 = bufferization.to_tensor %v restrict : memref<?x2x16xbf16> to tensor<?x2x16xbf16>
+  %3 = bufferization.to_tensor %seg restrict : memref<?xi32> to tensor<?xi32>
+  // expected-error @below {{'msa.doc_attention' op has no cuda kernel lowering (run msa-form-kernels and the fusion passes first)}}
+  %4 = msa.doc_attention %0, %1, %2, %3 {msa.tiles = {threads = 128 : i64}}
+      : (tensor<?x4x16xbf16>, tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?xi32>)
+        -> tensor<?x4x16xbf16>
+  bufferization.materialize_in_destination %4 in restrict writable %o
+      : (tensor<?x4x16xbf16>, memref<?x4x16xbf16>) -> ()
   return
 }
 

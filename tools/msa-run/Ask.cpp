@@ -38,8 +38,10 @@ const std::vector<FlagSpec> kFlags = {
     {"temperature", "T", "0 (default): greedy; otherwise sample"},
     {"top-p", "P", "nucleus of the sampling (default 1)"},
     {"seed", "N", "seed of the sampling (default 0)"},
-    {"backend", "NAME", "reference or cpu (default cpu when --bundle is given)"},
-    {"bundle", "FILE", "the .msab bundle of the cpu backend"},
+    {"backend", "NAME",
+     "reference, cpu or cuda (default: the bundle's target when --bundle is "
+     "given)"},
+    {"bundle", "FILE", "the .msab bundle of the cpu or cuda backend"},
     {"threads", "N", "threads of the cpu backend (default: one per core)"},
     {"json", "", "print the results as one JSON object"},
     {"help", "", "show this help"},
@@ -72,7 +74,8 @@ int runAsk(int argc, char **argv) {
   EngineOptions options;
   options.bundle = args.get("bundle").value_or("");
   options.backend =
-      args.get("backend").value_or(options.bundle.empty() ? "reference" : "cpu");
+      args.get("backend").value_or(options.bundle.empty() ? "reference"
+                                                          : "compiled");
   StatusOr<int64_t> threads = args.integer("threads", 0, 0, 4096);
   StatusOr<int64_t> maxNew = args.integer("max-new-tokens", 32, 0, 1 << 20);
   StatusOr<int64_t> seed = args.integer("seed", 0, 0, INT64_MAX);
@@ -150,7 +153,7 @@ int runAsk(int argc, char **argv) {
 
   if (args.has("json")) {
     JsonValue out = JsonValue::object();
-    out.set("backend", options.backend);
+    out.set("backend", (*engine)->backend().name());
     out.set("memory", memorySource);
     out.set("documents", memory->numDocs());
     out.set("chunks", memory->numChunks);
@@ -188,7 +191,7 @@ int runAsk(int argc, char **argv) {
   }
 
   std::printf("backend: %s; %s: %lld documents, %lld chunks (P=%lld, k=%lld)\n",
-              options.backend.c_str(), memorySource.c_str(),
+              (*engine)->backend().name(), memorySource.c_str(),
               (long long)memory->numDocs(), (long long)memory->numChunks,
               (long long)c.msa.poolingKernelSize, (long long)c.msa.docTopK);
   for (size_t i = 0; i < questions.size(); ++i) {

@@ -4,12 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Times the three stages of a compiled bundle on synthetic documents and,
-// on a smaller share of the same work, the reference backend: encode
-// tokens/s (stage 1), routing time per router layer against the bytes of
-// router keys it reads and this machine's copy bandwidth (stage 2), prefill
-// latency, and decode tokens/s (stage 3). Every figure is printed with its
-// baseline and the ratio.
+// Times the three stages of a compiled bundle (cpu or cuda) on synthetic
+// documents and, on a smaller share of the same work, the reference
+// backend: encode tokens/s (stage 1), routing time per router layer
+// against the bytes of router keys it reads and the device's copy
+// bandwidth (stage 2), prefill latency, and decode tokens/s (stage 3).
+// Every figure is printed with its baseline and the ratio.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +21,7 @@
 #include "msa/runtime/CompiledModel.h"
 #include "msa/runtime/Engine.h"
 #include "msa/runtime/Json.h"
+#include "msa/runtime/PlanDevice.h"
 #include "msa/runtime/Prompt.h"
 #include "msa/runtime/Random.h"
 #include "msa/runtime/ThreadPool.h"
@@ -38,14 +39,18 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"model", "DIR", "checkpoint directory"},
-    {"bundle", "FILE", "its cpu bundle (msa-compile --model DIR -o FILE)"},
-    {"target", "T", "cpu (the only target of this build)"},
+    {"bundle", "FILE",
+     "its bundle (msa-compile --model DIR --target T -o FILE)"},
+    {"target", "T", "cpu or cuda: the bundle's target (checked)"},
     {"tokens", "N", "document tokens to encode (default 65536)"},
     {"doc-tokens", "N", "mean document length in tokens (default 512)"},
     {"reference-tokens", "N",
      "tokens the reference backend encodes for the ratio (default 1024; 0 "
      "skips the reference)"},
     {"query-tokens", "N", "routing-query tokens (default 64)"},
+    {"bank-chunks", "N",
+     "route and decode over a bank of N random chunks (documents of 16 "
+     "chunks) instead of the encoded one; 0: the encoded bank (default)"},
     {"decode-steps", "N", "decode steps to time (default 32)"},
     {"threads", "N", "threads (default: one per core)"},
     {"gemm", "P", "blas (OpenBLAS, the default when built with it) or "
@@ -62,24 +67,6 @@ double since(Clock::time_point t0) {
 
 /// This machine's memory copy bandwidth (bytes read + written per second),
 /// the floor routing is measured against.
-double copyBandwidth(ThreadPool &pool) {
-  const size_t bytes = size_t(256) << 20;
-  std::vector<uint8_t> a(bytes, 1), b(bytes, 2);
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    auto t0 = Clock::now();
-    int64_t parts = pool.size() * 4;
-    pool.parallelFor(parts, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p) {
-        size_t off = bytes / parts * p;
-        std::memcpy(b.data() + off, a.data() + off, bytes / parts);
-      }
-    }, 1);
-    best = std::max(best, 2.0 * bytes / since(t0));
-  }
-  return best;
-}
-
 struct Encoded {
   PooledMemory memory;
   double seconds = 0;
@@ -129,10 +116,6 @@ int runBench(int argc, char **argv) {
                 Args::usage(kFlags).c_str());
     return 0;
   }
-  std::string target = args.get("target").value_or("cpu");
-  if (target != "cpu")
-    return fail(unimplemented("bench: target '" + target +
-                              "' is not available in this build (targets: cpu)"));
   StatusOr<std::string> modelDir = args.required("model");
   StatusOr<std::string> bundlePath = args.required("bundle");
   if (!modelDir.isOk())
@@ -147,9 +130,11 @@ int runBench(int argc, char **argv) {
                     refTokens = num("reference-tokens", 1024, 0),
                     queryTokens = num("query-tokens", 64, 4),
                     steps = num("decode-steps", 32, 1),
-                    threads = num("threads", 0, 0), seed = num("seed", 1, 0);
-  for (const StatusOr<int64_t> *v :
-       {&tokens, &docTokens, &refTokens, &queryTokens, &steps, &threads, &seed})
+                    threads = num("threads", 0, 0), seed = num("seed", 1, 0),
+                    bankChunks = num("bank-chunks", 0, 0);
+  for (const StatusOr<int64_t> *v : {&tokens, &docTokens, &refTokens,
+                                     &queryTokens, &steps, &threads, &seed,
+                                     &bankChunks})
     if (!v->isOk())
       return fail(v->status());
 
@@ -171,6 +156,11 @@ int runBench(int argc, char **argv) {
       makeCompiledBackend(*bundlePath, **ckpt, pool, gemm == "builtin");
   if (!compiled.isOk())
     return fail(compiled.status());
+  if (std::optional<std::string> target = args.get("target");
+      target && *target != (*compiled)->name())
+    return fail(invalidArgument("bench: " + *bundlePath + " is compiled for " +
+                                (*compiled)->name() + ", not --target " +
+                                *target));
 
   // Synthetic documents of random byte tokens, lengths around the mean.
   Rng rng(static_cast<uint64_t>(*seed));
@@ -195,6 +185,7 @@ int runBench(int argc, char **argv) {
   }
 
   JsonValue out = JsonValue::object();
+  out.set("device", (*compiled)->name());
   out.set("threads", static_cast<int64_t>(pool.size()));
   out.set("gemm", gemmProviderName(**compiled));
   out.set("tokens", *tokens);
@@ -230,8 +221,45 @@ int runBench(int argc, char **argv) {
   }
   out.set("encode", std::move(encode));
 
+  if (*bankChunks > 0) {
+    // A bank as large as asked without encoding it: random keys and values
+    // (uniform in [-1, 1), bf16 or f32) cost only their bytes.
+    const int64_t perDoc = 16;
+    PooledMemory &m = enc->memory;
+    m.numChunks = *bankChunks;
+    m.docChunkOffsets.assign(1, 0);
+    for (int64_t c = perDoc; c < *bankChunks; c += perDoc)
+      m.docChunkOffsets.push_back(static_cast<int32_t>(c));
+    m.docChunkOffsets.push_back(static_cast<int32_t>(*bankChunks));
+    uint64_t state = static_cast<uint64_t>(*seed) * 0x9E3779B97F4A7C15ull + 1;
+    auto random = [&]() {
+      Tensor t =
+          Tensor::allocate(c.dtype, {c.numKvHeads, *bankChunks, c.headDim});
+      int64_t n = t.numel();
+      pool.parallelFor(n, [&](int64_t i0, int64_t i1) {
+        uint64_t x = state ^ (static_cast<uint64_t>(i0) * 0xD1B54A32D192ED03ull);
+        for (int64_t i = i0; i < i1; ++i) {
+          x ^= x << 13;
+          x ^= x >> 7;
+          x ^= x << 17;
+          t.setF32(i, static_cast<float>(x >> 40) / float(1 << 23) - 1.0f);
+        }
+      });
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return t;
+    };
+    for (size_t r = 0; r < m.keys.size(); ++r) {
+      m.keys[r] = random();
+      m.values[r] = random();
+      if (r < m.routerKeys.size() && m.routerKeys[r].data)
+        m.routerKeys[r] = random();
+    }
+  }
+
   // Stage 2: prefill over the whole bank; routing time per router layer.
   PlanTimings *timings = planTimings(**compiled);
+  // Per-kernel times need each step waited for on devices that queue.
+  setPlanProfiling(**compiled, true);
   double routeBefore = timings->byOp["msa.route_topk"];
   int reps = 3;
   double prefillSeconds = 1e30;
@@ -248,7 +276,11 @@ int runBench(int argc, char **argv) {
                          (reps * std::max<int64_t>(1, c.numRouterLayers()));
   int64_t keyBytes = c.numKvHeads * enc->memory.numChunks * c.headDim *
                      static_cast<int64_t>(dtypeSize(c.dtype));
-  double bandwidth = copyBandwidth(pool);
+  setPlanProfiling(**compiled, false);
+  StatusOr<double> measured = planDevice(**compiled)->copyBandwidth();
+  if (!measured.isOk())
+    return fail(measured.status());
+  double bandwidth = *measured;
   JsonValue route = JsonValue::object();
   route.set("chunks", enc->memory.numChunks);
   route.set("documents", enc->memory.numDocs());
@@ -306,11 +338,12 @@ int runBench(int argc, char **argv) {
   const JsonValue &e = *out.find("encode"), &r = *out.find("route"),
                   &p = *out.find("prefill"), &d = *out.find("decode");
   std::printf("model: %lld layers, hidden %lld, %lld/%lld heads x %lld, "
-              "P=%lld, k=%lld, %s; %u threads; GEMM %s\n",
+              "P=%lld, k=%lld, %s; device %s, %u threads; GEMM %s\n",
               (long long)c.numLayers, (long long)c.hiddenSize,
               (long long)c.numHeads, (long long)c.numKvHeads,
               (long long)c.headDim, (long long)c.msa.poolingKernelSize,
-              (long long)c.msa.docTopK, dtypeName(c.dtype), pool.size(),
+              (long long)c.msa.docTopK, dtypeName(c.dtype),
+              (*compiled)->name(), pool.size(),
               gemmProviderName(**compiled));
   std::printf("encode:  %lld tokens, %.1f tokens/s compiled", (long long)enc->tokens,
               encodeRate);

@@ -31,8 +31,10 @@ const std::vector<FlagSpec> kFlags = {
                        "plain text (blank-line separated)"},
     {"bank", "DIR", "memory bank to create, continue or extend"},
     {"append", "", "add the corpus's documents after the bank's"},
-    {"backend", "NAME", "reference or cpu (default cpu when --bundle is given)"},
-    {"bundle", "FILE", "the .msab bundle of the cpu backend"},
+    {"backend", "NAME",
+     "reference, cpu or cuda (default: the bundle's target when --bundle is "
+     "given)"},
+    {"bundle", "FILE", "the .msab bundle of the cpu or cuda backend"},
     {"threads", "N", "threads of the cpu backend (default: one per core)"},
     {"help", "", "show this help"},
 };
@@ -71,7 +73,8 @@ int runEncode(int argc, char **argv) {
   EngineOptions options;
   options.bundle = args.get("bundle").value_or("");
   options.backend =
-      args.get("backend").value_or(options.bundle.empty() ? "reference" : "cpu");
+      args.get("backend").value_or(options.bundle.empty() ? "reference"
+                                                          : "compiled");
   StatusOr<int64_t> threads = args.integer("threads", 0, 0, 4096);
   if (!threads.isOk())
     return fail(threads.status());
@@ -102,7 +105,7 @@ int runEncode(int argc, char **argv) {
               bank->c_str(), (long long)report->newDocs,
               (long long)report->newTokens, (long long)report->newChunks,
               report->seconds, report->newTokens / report->seconds,
-              options.backend.c_str(),
+              (*engine)->backend().name(),
               report->skippedDocs
                   ? (", after " + std::to_string(report->skippedDocs) +
                      " already in the bank")

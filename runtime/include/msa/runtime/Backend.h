@@ -88,7 +88,14 @@ const char *gemmProviderName(Backend &backend);
 /// The plan timings of a compiled backend, or nullptr for another backend.
 struct PlanTimings *planTimings(Backend &backend);
 
-/// A compiled cpu bundle as a backend.
+/// The device a compiled backend runs on, or nullptr for another backend.
+class PlanDevice *planDevice(Backend &backend);
+
+/// Makes a compiled backend wait for each plan step, so planTimings() is
+/// per kernel on devices that queue work; no effect on other backends.
+void setPlanProfiling(Backend &backend, bool on);
+
+/// A compiled bundle (cpu or cuda, by its target) as a backend.
 /// `builtinGemm` runs GEMMs on msa's own loops instead of the BLAS.
 StatusOr<std::unique_ptr<Backend>>
 makeCompiledBackend(const std::string &bundlePath,

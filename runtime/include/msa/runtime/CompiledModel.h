@@ -1,14 +1,14 @@
-//===- CompiledModel.h - run a bundle's plans on the cpu --------*- C++ -*-===//
+//===- CompiledModel.h - run a bundle's plans -------------------*- C++ -*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
 //===----------------------------------------------------------------------===//
 //
 // The plan interpreter of design.md §5: binds an entry's symbols from its
-// inputs, sizes every buffer, runs the steps (kernel launches over the
-// thread pool, GEMMs through the GEMM provider, views and slices that alias
-// memory) and frees each buffer after its last use. Weights come from the
-// checkpoint's mapped files without copies.
+// inputs, sizes every buffer, runs the steps (kernel launches and GEMMs on
+// the bundle's target device, views and slices that alias memory) and
+// frees each buffer after its last use. On the cpu, weights come from the
+// checkpoint's mapped files without copies; on cuda they are uploaded once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,10 +17,9 @@
 
 #include "msa/runtime/Bundle.h"
 #include "msa/runtime/Checkpoint.h"
-#include "msa/runtime/Gemm.h"
+#include "msa/runtime/PlanDevice.h"
 #include "msa/runtime/Tensor.h"
 #include "msa/runtime/ThreadPool.h"
-#include "msa/runtime/cpu/CpuExecutable.h"
 
 #include <map>
 #include <memory>
@@ -41,8 +40,9 @@ public:
   using TensorMap = std::map<std::string, Tensor>;
 
   /// Opens and validates `bundlePath`, checks it was compiled for
-  /// `checkpoint`'s model, loads its kernels and every weight its plans
-  /// name. `checkpoint` and `pool` must outlive the model.
+  /// `checkpoint`'s model, loads its kernels on the device of its target
+  /// (cpu: `pool`; cuda: device 0) and every weight its plans name.
+  /// `checkpoint` and `pool` must outlive the model.
   static StatusOr<std::unique_ptr<CompiledModel>>
   open(const std::string &bundlePath, const Checkpoint &checkpoint,
        ThreadPool &pool, bool builtinGemm = false);
@@ -53,25 +53,29 @@ public:
   openWithoutModel(const std::string &bundlePath, ThreadPool &pool);
 
   /// Runs entry `name`. Inputs are matched by name and must have the
-  /// plan's dtypes and dimensions; `symbols` binds sizes no input carries
-  /// (the chunk count "C" of encode_block). Returns the named outputs.
+  /// plan's dtypes and dimensions, on the host or already on the device;
+  /// `symbols` binds sizes no input carries (the chunk count "C" of
+  /// encode_block). Returns the named outputs on the host.
   StatusOr<TensorMap> run(const std::string &name, const TensorMap &inputs,
                           const std::map<std::string, int64_t> &symbols = {});
 
   const Bundle &bundle() const { return *bundle_; }
-  GemmProvider &gemm() { return gemm_; }
+  PlanDevice &device() { return *device_; }
   PlanTimings &timings() { return timings_; }
+  /// Waits for each step before timing the next, so timings().byOp is
+  /// per kernel on devices that queue work (cuda); slower.
+  void setProfiling(bool on) { profiling_ = on; }
 
 private:
-  CompiledModel(ThreadPool &pool, bool builtinGemm = false)
-      : pool_(pool), gemm_(pool, builtinGemm) {}
+  CompiledModel() = default;
+  static StatusOr<std::unique_ptr<PlanDevice>>
+  openDevice(const Bundle &bundle, ThreadPool &pool, bool builtinGemm);
 
   std::unique_ptr<Bundle> bundle_;
-  std::unique_ptr<CpuExecutable> executable_;
-  ThreadPool &pool_;
-  GemmProvider gemm_;
+  std::unique_ptr<PlanDevice> device_;
   std::map<std::string, Tensor> weights_;
   PlanTimings timings_;
+  bool profiling_ = false;
 };
 
 } // namespace msa::runtime

@@ -66,9 +66,10 @@ struct EncodeReport {
 
 /// How to run the model.
 struct EngineOptions {
-  /// "reference" (plain C++, the oracle) or "cpu" (a compiled bundle).
+  /// "reference" (plain C++, the oracle), "cpu" or "cuda" (a bundle
+  /// compiled for that target), or "compiled" (the bundle's own target).
   std::string backend = "reference";
-  /// The .msab bundle of the cpu backend.
+  /// The .msab bundle of the cpu and cuda backends.
   std::string bundle;
   /// Threads of the cpu backend; 0: one per core.
   unsigned threads = 0;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds here (the build machine, which has MLIR) everything
+# scripts/gpu-check.sh runs on the GPU machine (which has none): test and
+# tool binaries linked without OpenBLAS (build-gpu/), and every bundle the
+# compiled suites need, compiled for cuda:sm_90 (gpu-bundles/). Then:
+#   device run: bash scripts/gpu-check.sh
+#   carry: build-gpu/bin build-gpu/test/unittests gpu-bundles
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DMSA_USE_OPENBLAS=OFF > /dev/null
+cmake --build build-gpu --target MSACompiledTests MSACudaTests msa-run \
+  msa-compile
+rm -rf gpu-bundles && mkdir -p gpu-bundles
+# The suites compile every bundle they will run (TestTarget.h) and skip.
+MSA_TEST_TARGET=cuda:sm_90 MSA_TEST_BUNDLE_DIR="$PWD/gpu-bundles" \
+  MSA_TEST_COMPILE_ONLY=1 build-gpu/test/unittests/MSACompiledTests \
+  > gpu-bundles/compile.log 2>&1 || {
+  tail -30 gpu-bundles/compile.log
+  exit 1
+}
+grep -q "FAILED" gpu-bundles/compile.log && { grep -B5 FAILED gpu-bundles/compile.log; exit 1; }
+# The benchmark model: MSA-4B shapes with 4 layers (router layers 2, 3);
+# gpu-check.sh writes its random weights there with the same command.
+tmp=$(mktemp -d)
+build-gpu/bin/msa-run make-model --preset msa-4b --layers 4 \
+  --router-layers 2,3 -o "$tmp/b4" > /dev/null
+build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
+  -o gpu-bundles/bench-4b-l4.msab
+rm -rf "$tmp"
+du -sh build-gpu/bin build-gpu/test/unittests gpu-bundles

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (H100/H200) every GPU test and benchmark, with the
+# binaries and bundles scripts/gpu-build.sh made on the build machine, and
+# prints a short table last. Logs go to $OUT (the device tool) or out/.
+#   usage: bash scripts/gpu-check.sh [tests|sanitize|bench]...  (default: all)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=build-gpu
+LOGS=${OUT:-out}
+mkdir -p "$LOGS"
+export MSA_TEST_TARGET=cuda:sm_90 MSA_TEST_BUNDLE_DIR="$PWD/gpu-bundles"
+export MSA_TEST_PREBUILT=1
+export NCCL_NVLS_ENABLE=0
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(tests sanitize bench)
+want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
+  | tee "$LOGS/card.txt"
+rows=()
+# run NAME CMD...: runs CMD with its output in $LOGS/NAME.log, records the
+# exit status, the seconds and gtest's summary.
+run() {
+  local name=$1; shift
+  local t0=$(date +%s%N)
+  "$@" > "$LOGS/$name.log" 2>&1
+  local rc=$?
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  local summary
+  summary=$(grep -E "^\[  (PASSED|FAILED|SKIPPED) +\]|ERROR SUMMARY" "$LOGS/$name.log" \
+    | head -3 | tr -s ' ' | tr '\n' ';')
+  rows+=("$(printf '%-14s rc=%-3s %6d ms  %s' "$name" "$rc" "$ms" "$summary")")
+  if [ $rc -ne 0 ]; then
+    echo "=== $name failed (rc $rc); end of its log:"
+    grep -E "Failure|FAILED|error|Error|Expected|Which is|actual" "$LOGS/$name.log" | head -40
+  fi
+}
+
+if want tests; then
+  run cuda-hal "$B/test/unittests/MSACudaTests"
+  run kernels "$B/test/unittests/MSACompiledTests" --gtest_filter='CompiledKernels.*'
+  run whole-model "$B/test/unittests/MSACompiledTests" --gtest_filter='Configs/WholeModel.*'
+fi
+if want sanitize; then
+  for tool in memcheck racecheck; do
+    run "$tool" timeout 300 compute-sanitizer --tool "$tool" --error-exitcode 1 \
+      "$B/test/unittests/MSACompiledTests" --gtest_filter='CompiledKernels.*'
+  done
+fi
+if want bench; then
+  # The whole model, MSA-4B shapes with 4 layers, over a bank of 1M chunks
+  # (64M tokens), for 4 and 16 routing tokens (more than the 20 that fit
+  # route_topk's shared memory take its slow path).
+  "$B/bin/msa-run" make-model --preset msa-4b --layers 4 --router-layers 2,3 \
+    -o /tmp/b4 > /dev/null
+  for q in 4 16; do
+    run "bench-q$q" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
+      --bundle gpu-bundles/bench-4b-l4.msab --target cuda --tokens 16384 \
+      --reference-tokens 0 --query-tokens $q --decode-steps 4 \
+      --bank-chunks 1048576
+    tail -5 "$LOGS/bench-q$q.log"
+  done
+  run torch-bench timeout 300 python3 bench/torch/bench_torch.py --quick
+  grep -v "^{" "$LOGS/torch-bench.log" | tail -30
+fi
+
+echo
+echo "card: $(cat "$LOGS/card.txt")"
+printf '%s\n' "${rows[@]}"
