@@ -18,6 +18,8 @@
 #include "msa/runtime/CompiledModel.h"
 
 #include <cstring>
+#include <map>
+#include <utility>
 
 namespace msa::runtime {
 
@@ -131,7 +133,7 @@ public:
     Tensor start = Tensor::allocate(DType::kI32, {});
     *start.as<int32_t>() = 0;
     in["start"] = start;
-    addShared(in, memory, /*routerKeys=*/true);
+    MSA_RETURN_IF_ERROR(addShared(in, memory, /*routerKeys=*/true));
     MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
                          model_->run("route_prefill", in));
 
@@ -170,7 +172,7 @@ public:
                                 {"valid", maskTensor(valid)},
                                 {"positions", i32Tensor(positions)},
                                 {"cache_valid", maskTensor(s.valid)}};
-    addShared(in, memory, /*routerKeys=*/false);
+    MSA_RETURN_IF_ERROR(addShared(in, memory, /*routerKeys=*/false));
     for (size_t r = 0; r < config_.msa.routerLayers.size(); ++r) {
       std::string l = std::to_string(config_.msa.routerLayers[r]);
       in["indices." + l] = s.indices[r];
@@ -195,11 +197,30 @@ public:
 
 private:
   /// Template K/V and the bank, the inputs every stage-2/3 entry reads.
-  void addShared(CompiledModel::TensorMap &in, const PooledMemory &memory,
-                 bool routerKeys) {
+  /// On a device with its own memory they are uploaded once per memory,
+  /// not on every prefill and decode step.
+  Status addShared(CompiledModel::TensorMap &in, const PooledMemory &memory,
+                   bool routerKeys) {
+    std::map<std::pair<const void *, size_t>, Resident> kept;
+    auto shared = [&](const Tensor &t) -> StatusOr<Tensor> {
+      // Only owned memory is kept: holding its owner keeps the address
+      // from being reused for other contents while cached.
+      if (!t.owner || std::string(model_->device().name()) == "cpu")
+        return t;
+      std::pair<const void *, size_t> key{t.data, t.bytes()};
+      auto it = resident_.find(key);
+      if (it != resident_.end() && it->second.host.shape == t.shape &&
+          it->second.host.dtype == t.dtype)
+        return (kept[key] = it->second).device;
+      MSA_ASSIGN_OR_RETURN(Tensor device, model_->device().place(t));
+      kept[key] = Resident{t, device};
+      return device;
+    };
     for (int64_t l = 0; l < config_.numLayers; ++l) {
-      in["template_key." + std::to_string(l)] = memory.templateKeys[l];
-      in["template_value." + std::to_string(l)] = memory.templateValues[l];
+      MSA_ASSIGN_OR_RETURN(in["template_key." + std::to_string(l)],
+                           shared(memory.templateKeys[l]));
+      MSA_ASSIGN_OR_RETURN(in["template_value." + std::to_string(l)],
+                           shared(memory.templateValues[l]));
     }
     const int64_t hk = config_.numKvHeads, d = config_.headDim;
     for (size_t r = 0; r < config_.msa.routerLayers.size(); ++r) {
@@ -210,16 +231,33 @@ private:
           return v[r];
         return Tensor::allocate(config_.dtype, {hk, 0, d});
       };
-      in["bank_key." + l] = orEmpty(memory.keys);
-      in["bank_value." + l] = orEmpty(memory.values);
-      if (routerKeys && config_.hasRouterKeys())
-        in["bank_router_key." + l] = orEmpty(memory.routerKeys);
+      MSA_ASSIGN_OR_RETURN(in["bank_key." + l], shared(orEmpty(memory.keys)));
+      MSA_ASSIGN_OR_RETURN(in["bank_value." + l],
+                           shared(orEmpty(memory.values)));
+      if (routerKeys && config_.hasRouterKeys()) {
+        MSA_ASSIGN_OR_RETURN(in["bank_router_key." + l],
+                             shared(orEmpty(memory.routerKeys)));
+      }
     }
     in["chunk_offsets"] = i32Tensor(memory.docChunkOffsets);
+    // A prefill names every tensor of its memory: what it does not name is
+    // freed on the device. Decode steps name all but the router keys,
+    // which the next prefill of the same memory needs again.
+    if (routerKeys)
+      resident_ = std::move(kept);
+    else
+      for (auto &[key, r] : kept)
+        resident_[key] = r;
+    return Status::ok();
   }
+
+  struct Resident {
+    Tensor host, device;
+  };
 
   ModelConfig config_;
   std::unique_ptr<CompiledModel> model_;
+  std::map<std::pair<const void *, size_t>, Resident> resident_;
 };
 
 } // namespace
