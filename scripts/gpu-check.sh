@@ -60,7 +60,7 @@ if want bench; then
       --bank-chunks 1048576
     tail -5 "$LOGS/bench-q$q.log"
   done
-  run torch-bench timeout 300 python3 bench/torch/bench_torch.py --quick
+  run torch-bench timeout 300 python3 bench/torch/bench_torch.py ${TORCH_GROUPS:-} --quick
   grep -v "^{" "$LOGS/torch-bench.log" | tail -30
 fi
 

@@ -151,14 +151,69 @@ struct Route {
   /// (per KV head): head-reduced, rounded (spec §4.3 steps 3-5).
   Value tokenScore(const std::function<SmallVector<Value>(int64_t)> &queryOf,
                    ArrayRef<SmallVector<Value>> keys) {
-    Value acc = head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
+    // Each lane's share of every head's dot product.
+    SmallVector<Value> partial;
     for (int64_t h = 0; h < hq; ++h) {
       SmallVector<Value> q = queryOf(h);
       const SmallVector<Value> &k = keys[h / (hq / hk)];
-      Value partial = e.f32(0.0);
+      Value p = e.f32(0.0);
       for (int64_t s = 0; s < split.slots; ++s)
-        partial = e.add(partial, e.reduceAdd(e.mul(q[s], k[s])));
-      Value score = e.round(e.warpSum(partial), storage);
+        p = e.add(p, e.reduceAdd(e.mul(q[s], k[s])));
+      partial.push_back(p);
+    }
+    if (hq > kWarpSize)
+      return reduceHeads(partial);
+    // Transposing reduction: each butterfly step halves the values a lane
+    // carries, sending the half its partner keeps, so n heads cost n - 1
+    // shuffles instead of 5 n; lane l ends with head l >> (5 - log2 n).
+    int64_t n = 1;
+    while (n < hq)
+      n *= 2;
+    partial.resize(static_cast<size_t>(n), e.f32(0.0));
+    Value lane = e.laneId();
+    int64_t offset = kWarpSize / 2;
+    for (; n > 1; n /= 2, offset /= 2) {
+      Value upper = e.cmpi(Pred::ne, e.remi(e.divi(lane, e.index(offset)),
+                                             e.index(2)),
+                           e.index(0));
+      SmallVector<Value> next;
+      for (int64_t i = 0; i < n / 2; ++i) {
+        Value lo = partial[i], hi = partial[i + n / 2];
+        Value keep = e.select(upper, hi, lo), send = e.select(upper, lo, hi);
+        next.push_back(e.add(keep, e.shuffleXor(send, offset)));
+      }
+      partial = next;
+    }
+    Value total = partial[0];
+    for (; offset > 0; offset /= 2)
+      total = e.add(total, e.shuffleXor(total, offset));
+    // Head reduction over the lanes' distinct heads (the top bits of the
+    // lane); padding heads are neutral.
+    int64_t heads = 1;
+    while (heads < hq)
+      heads *= 2;
+    int64_t shift = 0;
+    while ((kWarpSize >> shift) > heads)
+      ++shift;
+    Value myHead = e.divi(lane, e.index(int64_t(1) << shift));
+    Value real = e.cmpi(Pred::ult, myHead, e.index(hq));
+    bool mean = head == HeadReduce::Mean;
+    Value v = e.select(real, e.round(total, storage),
+                       mean ? e.f32(0.0) : e.f32(kLowest));
+    for (int64_t o = kWarpSize / 2; o >= (int64_t(1) << shift); o /= 2) {
+      Value other = e.shuffleXor(v, o);
+      v = mean ? e.add(v, other) : e.max(v, other);
+    }
+    if (mean)
+      v = e.round(e.div(v, e.f32(static_cast<double>(hq))), storage);
+    return v;
+  }
+
+  /// The head reduction with a warp sum per head (more heads than lanes).
+  Value reduceHeads(ArrayRef<Value> partial) {
+    Value acc = head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
+    for (Value p : partial) {
+      Value score = e.round(e.warpSum(p), storage);
       acc = head == HeadReduce::Mean ? e.add(acc, score) : e.max(acc, score);
     }
     if (head == HeadReduce::Mean)
