@@ -39,7 +39,7 @@ run() {
 if want tests; then
   run cuda-hal "$B/test/unittests/MSACudaTests"
   run kernels "$B/test/unittests/MSACompiledTests" --gtest_filter='CompiledKernels.*'
-  run whole-model "$B/test/unittests/MSACompiledTests" --gtest_filter='Configs/WholeModel.*'
+  run whole-model "$B/test/unittests/MSACompiledTests" --gtest_filter='Configs/WholeModel.*:CompiledInterleave.*'
 fi
 if want sanitize; then
   for tool in memcheck racecheck; do

@@ -265,10 +265,13 @@ StatusOr<Answer> Engine::ask(const PooledMemory &memory,
   a.selected = session->selected;
   a.docScores = session->docScores;
   for (int64_t i = 0; i < maxNewTokens; ++i) {
-    int32_t next = generation.temperature <= 0.0
-                       ? argmax(session->logits)
-                       : sampleToken(session->logits, generation.temperature,
-                                     generation.topP, rng.uniform());
+    int32_t next =
+        i < static_cast<int64_t>(generation.forcedTokens.size())
+            ? generation.forcedTokens[static_cast<size_t>(i)]
+        : generation.temperature <= 0.0
+            ? argmax(session->logits)
+            : sampleToken(session->logits, generation.temperature,
+                          generation.topP, rng.uniform());
     if (std::find(eosIds_.begin(), eosIds_.end(), next) != eosIds_.end()) {
       a.stoppedAtEos = true;
       break;

@@ -65,6 +65,10 @@ std::string questionBlock(std::string_view question) {
          std::string(question) + "\n" + kObjectRefEnd;
 }
 
+std::string firstPromptText(std::string_view question) {
+  return routingText(question) + kImEnd + "\n" + kImStart;
+}
+
 bool roundEnded(std::string_view innerText) {
   return innerText.find(kObjectRefEnd) != std::string_view::npos;
 }
@@ -92,6 +96,21 @@ std::optional<std::string> extractAnswer(std::string_view text) {
   b += kAnswerMarker.size();
   size_t e = text.find(kImEnd, b);
   return trim(text.substr(b, e == std::string_view::npos ? e : e - b));
+}
+
+Next afterToken(std::string_view response) {
+  if (retrievalEnded(response))
+    return response.find(kEndOfRetrieve) != std::string_view::npos
+               ? Next::kQuestion
+               : Next::kRunFree;
+  return roundEnded(response) ? Next::kEvidence : Next::kGenerate;
+}
+
+bool needsAnotherRound(std::string_view transcript) {
+  std::string_view end = kObjectRefEnd;
+  return transcript.size() >= end.size() &&
+         transcript.substr(transcript.size() - end.size()) == end &&
+         transcript.find(kAnswerMarker) == std::string_view::npos;
 }
 
 std::vector<std::pair<size_t, size_t>> routingSpans(std::string_view text) {

@@ -6,6 +6,8 @@
 
 #include "msa/runtime/Prompt.h"
 
+#include "msa/runtime/Interleave.h"
+
 namespace msa::runtime {
 
 std::string documentText(int64_t id, std::string_view text) {
@@ -37,6 +39,26 @@ PromptRow questionRow(const Tokenizer &tokenizer, std::string_view question) {
   add(routingText(question), kRoleRouting);
   add(std::string(kImEnd) + "\n", kRoleTemplate);
   add(kImStart, kRoleActive);
+  return row;
+}
+
+PromptRow regenerateRow(const Tokenizer &tokenizer, std::string_view text) {
+  PromptRow row;
+  auto add = [&](size_t begin, size_t end, int32_t role) {
+    if (end <= begin)
+      return;
+    for (int32_t id : tokenizer.encode(text.substr(begin, end - begin))) {
+      row.tokens.push_back(id);
+      row.roles.push_back(role);
+    }
+  };
+  size_t at = 0;
+  for (auto [begin, end] : interleave::routingSpans(text)) {
+    add(at, begin, kRoleActive);
+    add(begin, end, kRoleRouting);
+    at = end;
+  }
+  add(at, text.size(), kRoleActive);
   return row;
 }
 

@@ -7,7 +7,9 @@
 // Routes questions over a memory bank (or documents given inline, encoded on
 // the spot) in every router layer (stage 2) and decodes the answers
 // (stage 3); prints, per question, the documents selected in each router
-// layer, the answer and the timings, or all of it as JSON.
+// layer, the answer and the timings, or all of it as JSON. With
+// --interleave each question runs Memory Interleave (§8.3): every call's
+// routing, generated ids and appended documents, then the answer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +36,16 @@ const std::vector<FlagSpec> kFlags = {
                        "or plain text (blank-line separated)"},
     {"doc", "TEXT", "a document (repeatable; instead of a bank)", true},
     {"question", "TEXT", "a question (repeatable: a batch)", true},
-    {"max-new-tokens", "N", "decode at most N tokens (default 32)"},
+    {"max-new-tokens", "N",
+     "decode at most N tokens (default 32; with --interleave, per call, "
+     "default 2048)"},
+    {"interleave", "", "Memory Interleave: generate document ids, append "
+                       "their texts and route again until the answer"},
+    {"max-rounds", "N", "with --interleave: at most N calls (default 8)"},
+    {"force-tokens", "TEXT",
+     "forced decoding: the tokens of TEXT (special tokens recognised) "
+     "replace the model's first generated tokens (with --interleave, "
+     "consumed across the calls)"},
     {"temperature", "T", "0 (default): greedy; otherwise sample"},
     {"top-p", "P", "nucleus of the sampling (default 1)"},
     {"seed", "N", "seed of the sampling (default 0)"},
@@ -58,6 +69,133 @@ std::string docLabel(int32_t d, const std::vector<BankDocument> &docs) {
   return std::to_string(d);
 }
 
+const char *endName(InterleaveCall::End e) {
+  switch (e) {
+  case InterleaveCall::End::kEvidence:
+    return "evidence";
+  case InterleaveCall::End::kQuestion:
+    return "end-of-retrieve";
+  case InterleaveCall::End::kResponseCap:
+    return "response-cap";
+  case InterleaveCall::End::kEos:
+    return "eos";
+  case InterleaveCall::End::kTokenLimit:
+    return "token-limit";
+  }
+  return "?";
+}
+
+JsonValue idArray(const std::vector<int32_t> &v) {
+  JsonValue a = JsonValue::array();
+  for (int32_t x : v)
+    a.push(static_cast<int64_t>(x));
+  return a;
+}
+
+/// Runs and prints Memory Interleave for every question: each call's
+/// routing, generated text and block, then the answer (or all of it,
+/// transcripts included, as JSON).
+int printInterleave(Engine &engine, const PooledMemory &memory,
+                    const std::vector<std::string> &texts,
+                    const std::vector<BankDocument> &docs,
+                    const std::vector<std::string> &questions,
+                    const InterleaveOptions &options,
+                    const std::string &memorySource, bool json) {
+  const ModelConfig &c = engine.config();
+  JsonValue results = JsonValue::array();
+  if (!json)
+    std::printf("backend: %s; %s: %lld documents, %lld chunks (P=%lld, "
+                "k=%lld); memory interleave, at most %lld calls\n",
+                engine.backend().name(), memorySource.c_str(),
+                (long long)memory.numDocs(), (long long)memory.numChunks,
+                (long long)c.msa.poolingKernelSize, (long long)c.msa.docTopK,
+                (long long)options.maxRounds);
+  for (const std::string &q : questions) {
+    auto t0 = Clock::now();
+    StatusOr<InterleaveResult> r = engine.interleave(memory, texts, q, options);
+    if (!r.isOk())
+      return fail(r.status());
+    double seconds = secondsSince(t0);
+    JsonValue calls = JsonValue::array();
+    if (!json)
+      std::printf("question: %s\n", q.c_str());
+    for (size_t i = 0; i < r->calls.size(); ++i) {
+      const InterleaveCall &call = r->calls[i];
+      JsonValue jc = JsonValue::object();
+      JsonValue layers = JsonValue::array();
+      for (size_t l = 0; l < call.selected.size(); ++l) {
+        JsonValue layer = JsonValue::object();
+        layer.set("layer", c.msa.routerLayers[l]);
+        layer.set("selected", idArray(call.selected[l]));
+        layers.push(std::move(layer));
+        if (!json) {
+          std::string list;
+          for (int32_t d : call.selected[l])
+            list += (list.empty() ? "" : ", ") + docLabel(d, docs);
+          std::printf("call %zu: router layer %lld: selected documents [%s]\n",
+                      i + 1, (long long)c.msa.routerLayers[l], list.c_str());
+        }
+      }
+      jc.set("routing", std::move(layers));
+      jc.set("prompt_tokens", call.promptTokens);
+      jc.set("generated", call.idText);
+      jc.set("generated_tokens", idArray(call.idTokens));
+      jc.set("end", endName(call.end));
+      JsonValue appended = JsonValue::array();
+      for (int64_t d : call.documents)
+        appended.push(d);
+      jc.set("appended_documents", std::move(appended));
+      jc.set("block", call.block);
+      jc.set("answer_text", call.answerText);
+      jc.set("answer_tokens", idArray(call.answerTokens));
+      calls.push(std::move(jc));
+      if (!json) {
+        std::printf("call %zu: generated %s (%s)\n", i + 1,
+                    JsonValue(call.idText).dump().c_str(), endName(call.end));
+        if (call.end == InterleaveCall::End::kEvidence) {
+          std::string list;
+          for (int64_t d : call.documents)
+            list += (list.empty() ? "" : ", ") +
+                    docLabel(static_cast<int32_t>(d), docs);
+          std::printf("call %zu: appended documents [%s]\n", i + 1,
+                      list.c_str());
+        } else if (call.end == InterleaveCall::End::kQuestion) {
+          std::printf("call %zu: question block, then %s\n", i + 1,
+                      JsonValue(call.answerText).dump().c_str());
+        } else if (!call.answerText.empty()) {
+          std::printf("call %zu: then %s\n", i + 1,
+                      JsonValue(call.answerText).dump().c_str());
+        }
+      }
+    }
+    if (json) {
+      JsonValue jr = JsonValue::object();
+      jr.set("question", q);
+      jr.set("calls", std::move(calls));
+      jr.set("transcript", r->transcript);
+      jr.set("answer", r->answer ? JsonValue(*r->answer) : JsonValue());
+      jr.set("hit_max_rounds", r->hitMaxRounds);
+      jr.set("seconds", seconds);
+      results.push(std::move(jr));
+    } else {
+      std::printf("answer: %s%s\n",
+                  r->answer ? JsonValue(*r->answer).dump().c_str() : "(none)",
+                  r->hitMaxRounds ? " (stopped at --max-rounds)" : "");
+      std::printf("time: %.3f s (%zu calls)\n", seconds, r->calls.size());
+    }
+  }
+  if (json) {
+    JsonValue out = JsonValue::object();
+    out.set("backend", engine.backend().name());
+    out.set("memory", memorySource);
+    out.set("documents", memory.numDocs());
+    out.set("chunks", memory.numChunks);
+    out.set("interleave", std::move(results));
+    std::printf("%s\n", out.dump().c_str());
+  }
+  return 0;
+}
+
 } // namespace
 
 int runAsk(int argc, char **argv) {
@@ -77,7 +215,15 @@ int runAsk(int argc, char **argv) {
       args.get("backend").value_or(options.bundle.empty() ? "reference"
                                                           : "compiled");
   StatusOr<int64_t> threads = args.integer("threads", 0, 0, 4096);
-  StatusOr<int64_t> maxNew = args.integer("max-new-tokens", 32, 0, 1 << 20);
+  const bool interleaving = args.has("interleave");
+  StatusOr<int64_t> maxNew = args.integer("max-new-tokens",
+                                          interleaving ? 2048 : 32,
+                                          interleaving ? 1 : 0, 1 << 20);
+  StatusOr<int64_t> maxRounds = args.integer("max-rounds", 8, 1, 1 << 20);
+  if (!maxRounds.isOk())
+    return fail(maxRounds.status());
+  if (args.has("max-rounds") && !interleaving)
+    return fail(invalidArgument("ask: --max-rounds needs --interleave"));
   StatusOr<int64_t> seed = args.integer("seed", 0, 0, INT64_MAX);
   StatusOr<double> temperature = args.number("temperature", 0.0);
   StatusOr<double> topP = args.number("top-p", 1.0);
@@ -139,6 +285,20 @@ int runAsk(int argc, char **argv) {
   if (!memory.isOk())
     return fail(memory.status());
   double memorySeconds = secondsSince(t0);
+
+  if (std::optional<std::string> forced = args.get("force-tokens"))
+    generation.forcedTokens = (*engine)->encodeText(*forced);
+  if (interleaving) {
+    InterleaveOptions io;
+    io.generation = generation;
+    io.maxRounds = *maxRounds;
+    io.maxCallTokens = *maxNew;
+    std::vector<std::string> texts;
+    for (const BankDocument &d : bankDocs)
+      texts.push_back(d.text);
+    return printInterleave(**engine, *memory, texts, bankDocs, questions, io,
+                           memorySource, args.has("json"));
+  }
 
   const ModelConfig &c = (*engine)->config();
   JsonValue results = JsonValue::array();

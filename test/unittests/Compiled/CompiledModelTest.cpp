@@ -17,6 +17,7 @@
 #include "msa/runtime/Checkpoint.h"
 #include "msa/runtime/Engine.h"
 #include "msa/runtime/FileUtil.h"
+#include "msa/runtime/Interleave.h"
 #include "msa/runtime/ModelPresets.h"
 #include "msa/runtime/Prompt.h"
 #include "msa/runtime/Random.h"
@@ -275,6 +276,97 @@ TEST_P(WholeModel, BundleMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Configs, WholeModel, ::testing::ValuesIn(cases()),
                          [](const auto &info) { return info.param.name; });
+
+/// Whether `got` differs from the reference's selection `want` only by
+/// near-ties: every document it has instead scores within 2 bf16 ulps of
+/// the reference's k-th score (compiled and reference hidden states agree
+/// to rounding, so such documents may swap).
+bool sameUpToNearTies(const std::vector<std::vector<int32_t>> &got,
+                      const Session &reference) {
+  if (got.size() != reference.selected.size())
+    return false;
+  for (size_t r = 0; r < got.size(); ++r) {
+    const std::vector<int32_t> &want = reference.selected[r];
+    const std::vector<float> &sc = reference.docScores[r];
+    float kth = INFINITY;
+    for (int32_t d : want)
+      kth = std::min(kth, sc[d]);
+    for (int32_t d : got[r]) {
+      if (std::find(want.begin(), want.end(), d) != want.end())
+        continue;
+      float ulp = std::ldexp(1.0f, std::ilogb(std::fabs(kth)) - 7);
+      if (d < 0 || d >= static_cast<int32_t>(sc.size()) ||
+          std::fabs(sc[d] - kth) > 2 * ulp)
+        return false;
+    }
+  }
+  return true;
+}
+
+// Memory Interleave through a compiled bundle, driven by forced tokens so
+// every call's text is fixed: the same calls, prompts and transcript as
+// the reference backend, and each call's routing the reference's (up to
+// near-ties).
+TEST(CompiledInterleave, ForcedExchangeMatchesTheReference) {
+  std::string dir = tempDir();
+  ASSERT_FALSE(dir.empty());
+  std::string model = joinPath(dir, "model");
+  ASSERT_TRUE(writeRandomCheckpoint(model, base(), 7).isOk());
+  std::string bundle = msa::test::bundleFor(
+      "model_interleave", msa::test::slurp(joinPath(model, "config.json")),
+      "--model " + model, dir);
+  ASSERT_FALSE(bundle.empty());
+  if (msa::test::compileOnly())
+    GTEST_SKIP() << "compile only";
+  StatusOr<std::unique_ptr<Engine>> ref = Engine::open(model, EngineOptions());
+  ASSERT_TRUE(ref.isOk()) << ref.status().message();
+  EngineOptions co;
+  co.backend = msa::test::testBackend();
+  co.bundle = bundle;
+  co.threads = 2;
+  StatusOr<std::unique_ptr<Engine>> compiled = Engine::open(model, co);
+  ASSERT_TRUE(compiled.isOk()) << compiled.status().message();
+
+  std::vector<Document> docs{{"", "Erik Watts is the son of Bill Watts."},
+                             {"", "Bill Watts was born on May 5, 1939."},
+                             {"", "Paris is the capital of France."},
+                             {"", "The cat sat on the mat."}};
+  std::vector<std::string> texts;
+  for (const Document &d : docs)
+    texts.push_back(d.text);
+  StatusOr<PooledMemory> memory = (*ref)->encode(docs);
+  ASSERT_TRUE(memory.isOk()) << memory.status().message();
+  InterleaveOptions o;
+  o.generation.forcedTokens = (*ref)->encodeText(
+      "[0]<|object_ref_end|>[1][3]<|object_ref_end|><End-of-Retrieve>"
+      "The answer to the question is: 1939<|im_end|>");
+  const std::string question = "When was Erik's father born?";
+  StatusOr<InterleaveResult> want =
+      (*ref)->interleave(*memory, texts, question, o);
+  StatusOr<InterleaveResult> got =
+      (*compiled)->interleave(*memory, texts, question, o);
+  ASSERT_TRUE(want.isOk()) << want.status().message();
+  ASSERT_TRUE(got.isOk()) << got.status().message();
+  ASSERT_EQ(got->calls.size(), 3u);
+  EXPECT_EQ(got->transcript, want->transcript);
+  EXPECT_EQ(got->answer, std::optional<std::string>("1939"));
+  std::string before = interleave::firstPromptText(question);
+  for (size_t i = 0; i < got->calls.size(); ++i) {
+    EXPECT_EQ(got->calls[i].promptTokens, want->calls[i].promptTokens);
+    EXPECT_EQ(got->calls[i].documents, want->calls[i].documents);
+    PromptRow row = i == 0 ? questionRow((*ref)->tokenizer(), question)
+                           : regenerateRow((*ref)->tokenizer(), before);
+    StatusOr<std::unique_ptr<Session>> s =
+        (*ref)->backend().prefill(*memory, row);
+    ASSERT_TRUE(s.isOk()) << s.status().message();
+    EXPECT_EQ(want->calls[i].selected, (*s)->selected);
+    EXPECT_TRUE(sameUpToNearTies(got->calls[i].selected, **s))
+        << "call " << i;
+    before += got->calls[i].idText + got->calls[i].block +
+              got->calls[i].answerText;
+  }
+  (void)removeTree(dir);
+}
 
 TEST(CompiledModel, RefusesABundleOfAnotherModel) {
   // A check of the bundle against the checkpoint, the same on every target.

@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,59 @@ struct GenerationOptions {
   double temperature = 0.0;
   double topP = 1.0;
   uint64_t seed = 0;
+  /// Forced decoding: these ids stand in for the model's first generated
+  /// tokens, in order, and are fed like sampled ones. Memory Interleave
+  /// consumes them across its calls, so tests and users can drive the
+  /// protocol through the real model.
+  std::vector<int32_t> forcedTokens;
+};
+
+/// One call of Memory Interleave (§8.3): a routing, the id generation and
+/// what followed it.
+struct InterleaveCall {
+  /// How the id generation ended.
+  enum class End {
+    kEvidence,    ///< the delimiter: the evidence block was appended
+    kQuestion,    ///< `<End-of-Retrieve>`: question block, then the answer
+    kResponseCap, ///< 1000 characters: generation went on freely
+    kEos,         ///< EOS before either
+    kTokenLimit,  ///< the call's token budget before either
+  };
+  /// Documents selected per router layer by this call's routing.
+  std::vector<std::vector<int32_t>> selected;
+  /// Prompt tokens this call routed and prefilled.
+  int64_t promptTokens = 0;
+  std::vector<int32_t> idTokens;     ///< Generated before the block.
+  std::vector<int32_t> answerTokens; ///< Generated after it (phase B).
+  std::string idText, answerText;    ///< Their text (EOS included).
+  End end = End::kEvidence;
+  /// Documents of the evidence block (kEvidence).
+  std::vector<int64_t> documents;
+  /// The block after the id tokens: evidence, question, or empty.
+  std::string block;
+  bool stoppedAtEos = false;
+};
+
+/// How Memory Interleave runs.
+struct InterleaveOptions {
+  /// Sampling and forced tokens; maxNewTokens is ignored (maxCallTokens).
+  GenerationOptions generation;
+  /// Safety cap on calls; the reference has none.
+  int64_t maxRounds = 8;
+  /// Tokens one call may generate (the reference's max_generate_tokens).
+  int64_t maxCallTokens = 2048;
+};
+
+/// The whole exchange of one question.
+struct InterleaveResult {
+  std::vector<InterleaveCall> calls;
+  /// Every call's text from the routing text on: the prompt of round 1,
+  /// each call's tokens and blocks (what a later round re-reads).
+  std::string transcript;
+  /// The text after the last "The answer to the question is:".
+  std::optional<std::string> answer;
+  /// Stopped because maxRounds calls all asked for another.
+  bool hitMaxRounds = false;
 };
 
 /// Progress of an encode, reported after every block.
@@ -120,6 +174,21 @@ public:
     GenerationOptions g;
     g.maxNewTokens = maxNewTokens;
     return ask(memory, question, g);
+  }
+
+  /// Memory Interleave (§8.2-§8.3) for one question: routes, generates
+  /// document ids, appends their original texts (`docTexts`, one per
+  /// document of `memory`) and routes again, until the model ends
+  /// retrieval and answers (or a cap is hit). Each call re-reads the whole
+  /// transcript with the regenerate roles, as the reference does.
+  StatusOr<InterleaveResult> interleave(const PooledMemory &memory,
+                                        const std::vector<std::string> &docTexts,
+                                        const std::string &question,
+                                        const InterleaveOptions &options);
+
+  /// The tokenizer's ids of `text` (special tokens recognised).
+  std::vector<int32_t> encodeText(const std::string &text) const {
+    return tokenizer_->encode(text);
   }
 
   /// This model's bank fingerprint.

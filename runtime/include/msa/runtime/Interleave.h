@@ -45,6 +45,11 @@ bool roundEnded(std::string_view innerText);
 /// The call's response holds `<End-of-Retrieve>` or exceeds the cap.
 bool retrievalEnded(std::string_view responseText);
 
+/// The text of a first-round prompt from the routing text on: the routing
+/// text, `<|im_end|>\n` and the response head `<|im_start|>`; a
+/// transcript starts with it.
+std::string firstPromptText(std::string_view question);
+
 /// The question between "historical document information\n\n" and
 /// "\nPlease return all documents related to the question" in a prompt.
 std::optional<std::string> recoverQuestion(std::string_view promptText);
@@ -52,6 +57,26 @@ std::optional<std::string> recoverQuestion(std::string_view promptText);
 /// The text after the last "The answer to the question is:" up to
 /// `<|im_end|>` (or the end), trimmed.
 std::optional<std::string> extractAnswer(std::string_view text);
+
+/// What one row does after generating a token in the id-generation phase
+/// of a call (§8.3); EOS is the engine's to check first.
+enum class Next {
+  kGenerate, ///< keep generating ids
+  kEvidence, ///< the round ended: feed the token, append the evidence block
+             ///< of the ids written, end the call
+  kQuestion, ///< `<End-of-Retrieve>`: feed the token, then the question
+             ///< block, then answer freely
+  kRunFree,  ///< the response cap: feed the token and generate freely
+};
+
+/// The decision after a token, from the call's response text so far.
+/// Retrieval ending wins over the round ending when both hold (the
+/// reference tests it second).
+Next afterToken(std::string_view response);
+
+/// Whether the text of the calls so far asks for another call: it ends
+/// with the delimiter and holds no answer (the outer loop of §8.3).
+bool needsAnotherRound(std::string_view transcript);
 
 /// Byte ranges [begin, end) of a regenerate prompt that route (§8.3): the
 /// instruction and question up to and including "Please return all

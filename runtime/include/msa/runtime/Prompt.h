@@ -42,6 +42,13 @@ std::vector<int32_t> templateHead(const Tokenizer &tokenizer);
 /// (role -2) and the response head `<|im_start|>` (role -1).
 PromptRow questionRow(const Tokenizer &tokenizer, std::string_view question);
 
+/// The row of a later round (§8.3 "regenerate"): `text`, the calls'
+/// output so far from the routing text on, tokenized as it is; role 0 on
+/// the spans of interleave::routingSpans (instruction and question, the
+/// last evidence block), -1 elsewhere. Each piece is tokenized on its own
+/// so the roles fall exactly on the spans.
+PromptRow regenerateRow(const Tokenizer &tokenizer, std::string_view text);
+
 } // namespace msa::runtime
 
 #endif // MSA_RUNTIME_PROMPT_H
