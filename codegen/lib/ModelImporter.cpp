@@ -349,24 +349,32 @@ Bank bankInputs(EntryBuilder &e, LayerMath &L, bool routerKeys) {
   return bank;
 }
 
-void buildRoutePrefill(OpBuilder &b, ModuleOp m, const ModelConfig &c,
-                       Type elem, int64_t templateLen) {
-  EntryBuilder e(b, m, c, "route_prefill");
-  auto i32 = b.getI32Type(), i1 = b.getI1Type();
-  LayerMath L(e, elem);
-  Value tokens = e.input("tokens", RankedTensorType::get({kDyn}, i32), {"Q"});
-  Value routing = e.input("routing", RankedTensorType::get({kDyn}, i1), {"Q"});
-  Value valid = e.input("valid", RankedTensorType::get({kDyn}, i1), {"Q"});
-  Value start = e.input("start", RankedTensorType::get({}, i32));
-  SmallVector<Value> tk, tv;
-  templateInputs(e, L, templateLen, tk, tv);
-  Bank bank = bankInputs(e, L, c.hasRouterKeys());
-  e.addWeights(elem);
-  e.startBody();
+/// The first router layer (numLayers without one): below it no layer
+/// reads the bank, so a prefix's work there can be reused (§8.3 reuse).
+int64_t firstRouterLayer(const ModelConfig &c) {
+  for (int64_t l = 0; l < c.numLayers; ++l)
+    if (c.routerIndex(l) >= 0)
+      return l;
+  return c.numLayers;
+}
 
+/// Layers [from, numLayers) of stage 2 over every query token: routing in
+/// router layers, assembly, causal attention; outputs each layer's K/V
+/// (key.L, value.L) and selection (indices.L, count.L), and `routerInput`
+/// (the hidden states entering the first router layer) when it is at or
+/// after `from`. Returns the last hidden states.
+Value prefillLayers(EntryBuilder &e, LayerMath &L, Value x, int64_t from,
+                    Value routing, Value valid, Value start,
+                    int64_t templateLen, ArrayRef<Value> tk,
+                    ArrayRef<Value> tv, const Bank &bank) {
+  OpBuilder &b = e.b;
+  const ModelConfig &c = e.c;
+  auto i32 = b.getI32Type();
   int64_t k = c.msa.docTopK;
-  Value x = L.embed(tokens);
-  for (int64_t l = 0; l < c.numLayers; ++l) {
+  const int64_t first = firstRouterLayer(c);
+  for (int64_t l = from; l < c.numLayers; ++l) {
+    if (l == first)
+      e.output("router_input", x);
     LayerMath::Qkv p = L.project(l, x);
     Value q = L.ropeGlobal(p.q, start, templateLen);
     Value key = L.ropeGlobal(p.k, start, templateLen);
@@ -413,6 +421,101 @@ void buildRoutePrefill(OpBuilder &b, ModuleOp m, const ModelConfig &c,
     e.output("value." + s, p.v);
     x = L.finish(l, x, attn);
   }
+  if (first == c.numLayers && from <= first)
+    e.output("router_input", x);
+  return x;
+}
+
+void buildRoutePrefill(OpBuilder &b, ModuleOp m, const ModelConfig &c,
+                       Type elem, int64_t templateLen) {
+  EntryBuilder e(b, m, c, "route_prefill");
+  auto i32 = b.getI32Type(), i1 = b.getI1Type();
+  LayerMath L(e, elem);
+  Value tokens = e.input("tokens", RankedTensorType::get({kDyn}, i32), {"Q"});
+  Value routing = e.input("routing", RankedTensorType::get({kDyn}, i1), {"Q"});
+  Value valid = e.input("valid", RankedTensorType::get({kDyn}, i1), {"Q"});
+  Value start = e.input("start", RankedTensorType::get({}, i32));
+  SmallVector<Value> tk, tv;
+  templateInputs(e, L, templateLen, tk, tv);
+  Bank bank = bankInputs(e, L, c.hasRouterKeys());
+  e.addWeights(elem);
+  e.startBody();
+
+  Value x = prefillLayers(e, L, L.embed(tokens), 0, routing, valid, start,
+                          templateLen, tk, tv, bank);
+  e.output("logits", L.lastLogits(x));
+  e.finish();
+}
+
+/// The layers below the first router layer for new tokens after a reused
+/// prefix: they attend to the template, the prefix's cached K/V and
+/// causally to each other (as in a full prefill), at positions from
+/// `start`. Outputs the new tokens' K/V and their hidden states entering
+/// the first router layer.
+void buildPrefillHead(OpBuilder &b, ModuleOp m, const ModelConfig &c,
+                      Type elem, int64_t templateLen) {
+  EntryBuilder e(b, m, c, "prefill_head");
+  auto i32 = b.getI32Type(), i1 = b.getI1Type();
+  LayerMath L(e, elem);
+  const int64_t first = firstRouterLayer(c);
+  Value tokens = e.input("tokens", RankedTensorType::get({kDyn}, i32), {"N"});
+  Value valid = e.input("valid", RankedTensorType::get({kDyn}, i1), {"N"});
+  Value start = e.input("start", RankedTensorType::get({}, i32));
+  SmallVector<Value> tk, tv;
+  templateInputs(e, L, templateLen, tk, tv);
+  SmallVector<Value> cacheK, cacheV;
+  auto cacheType = L.t({kDyn, c.numKvHeads, c.headDim});
+  for (int64_t l = 0; l < first; ++l) {
+    cacheK.push_back(e.input("cache_key." + std::to_string(l), cacheType,
+                             {"P", "", ""}));
+    cacheV.push_back(e.input("cache_value." + std::to_string(l), cacheType,
+                             {"P", "", ""}));
+  }
+  Value cacheValid =
+      e.input("cache_valid", RankedTensorType::get({kDyn}, i1), {"P"});
+  e.addWeights(elem);
+  e.startBody();
+
+  Value x = L.embed(tokens);
+  Value localValid = tensor::ConcatOp::create(b, e.loc, 0,
+                                              ValueRange{cacheValid, valid});
+  for (int64_t l = 0; l < first; ++l) {
+    LayerMath::Qkv p = L.project(l, x);
+    Value q = L.ropeGlobal(p.q, start, templateLen);
+    Value key = L.ropeGlobal(p.k, start, templateLen);
+    Value lk = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheK[l], key});
+    Value lv = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheV[l], p.v});
+    Value attn = SparseAttentionOp::create(
+        b, e.loc, q.getType(), q, tk[l], tv[l], Value(), Value(), lk, lv,
+        localValid, CausalMode::BottomRight, FloatAttr());
+    std::string s = std::to_string(l);
+    e.output("key." + s, key);
+    e.output("value." + s, p.v);
+    x = L.finish(l, x, attn);
+  }
+  e.output("router_input", x);
+  e.finish();
+}
+
+/// Layers from the first router layer on over every query token, from
+/// their hidden states entering it: what a full prefill computes there.
+void buildPrefillTail(OpBuilder &b, ModuleOp m, const ModelConfig &c,
+                      Type elem, int64_t templateLen) {
+  EntryBuilder e(b, m, c, "prefill_tail");
+  auto i32 = b.getI32Type(), i1 = b.getI1Type();
+  LayerMath L(e, elem);
+  Value hidden = e.input("router_input", L.t({kDyn, c.hiddenSize}), {"Q", ""});
+  Value routing = e.input("routing", RankedTensorType::get({kDyn}, i1), {"Q"});
+  Value valid = e.input("valid", RankedTensorType::get({kDyn}, i1), {"Q"});
+  Value start = e.input("start", RankedTensorType::get({}, i32));
+  SmallVector<Value> tk, tv;
+  templateInputs(e, L, templateLen, tk, tv);
+  Bank bank = bankInputs(e, L, c.hasRouterKeys());
+  e.addWeights(elem);
+  e.startBody();
+
+  Value x = prefillLayers(e, L, hidden, firstRouterLayer(c), routing, valid,
+                          start, templateLen, tk, tv, bank);
   e.output("logits", L.lastLogits(x));
   e.finish();
 }
@@ -453,7 +556,10 @@ void buildDecodeStep(OpBuilder &b, ModuleOp m, const ModelConfig &c, Type elem,
   Value x = L.embed(tokens);
   Value localValid = tensor::ConcatOp::create(b, e.loc, 0,
                                               ValueRange{cacheValid, valid});
+  const int64_t first = firstRouterLayer(c);
   for (int64_t l = 0; l < c.numLayers; ++l) {
+    if (l == first)
+      e.output("router_input", x);
     LayerMath::Qkv p = L.project(l, x);
     Value q = L.ropeGlobal(p.q, positions, templateLen);
     Value key = L.ropeGlobal(p.k, positions, templateLen);
@@ -476,6 +582,8 @@ void buildDecodeStep(OpBuilder &b, ModuleOp m, const ModelConfig &c, Type elem,
     e.output("value." + s, p.v);
     x = L.finish(l, x, attn);
   }
+  if (first == c.numLayers)
+    e.output("router_input", x);
   e.output("logits", L.lastLogits(x));
   e.finish();
 }
@@ -493,6 +601,8 @@ OwningOpRef<ModuleOp> importModel(MLIRContext *context,
   buildEncodeTemplate(b, *module, config, elem);
   buildEncodeBlock(b, *module, config, elem);
   buildRoutePrefill(b, *module, config, elem, templateLen);
+  buildPrefillHead(b, *module, config, elem, templateLen);
+  buildPrefillTail(b, *module, config, elem, templateLen);
   buildDecodeStep(b, *module, config, elem, templateLen);
   return module;
 }

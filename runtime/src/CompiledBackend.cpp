@@ -53,10 +53,11 @@ struct GrowingCache {
     bytes.insert(bytes.end(), t.as<uint8_t>(), t.as<uint8_t>() + t.bytes());
     rows += t.shape[0];
   }
-  Tensor view() {
+  /// The rows as a tensor over this cache's memory (read by the plans).
+  Tensor view() const {
     std::vector<int64_t> shape{rows};
     shape.insert(shape.end(), inner.begin(), inner.end());
-    return Tensor::view(dtype, shape, bytes.data());
+    return Tensor::view(dtype, shape, const_cast<uint8_t *>(bytes.data()));
   }
 };
 
@@ -66,12 +67,26 @@ public:
   std::vector<uint8_t> valid;
   std::vector<Tensor> indices, counts; ///< per router layer
   int64_t lastActive = 0;              ///< active-context index of the last token
+  /// What a continuing prefill reuses: the tokens fed causally from the
+  /// start (a multi-token or masked step closes the list) and their hidden
+  /// states entering the first router layer.
+  std::vector<int32_t> causalTokens;
+  GrowingCache routerInput;
+  bool causalClosed = false;
 };
 
 class CompiledBackend : public Backend {
 public:
   CompiledBackend(const ModelConfig &c, std::unique_ptr<CompiledModel> m)
-      : config_(c), model_(std::move(m)) {}
+      : config_(c), model_(std::move(m)) {
+    // Bundles of older compilers lack the split prefill: no reuse then.
+    canContinue_ = model_->bundle().entry("prefill_head") &&
+                   model_->bundle().entry("prefill_tail");
+    firstRouter_ = config_.numLayers;
+    for (int64_t l = config_.numLayers; l-- > 0;)
+      if (config_.routerIndex(l) >= 0)
+        firstRouter_ = l;
+  }
 
   const char *name() const override { return model_->device().name(); }
 
@@ -155,6 +170,93 @@ public:
       s->selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + n);
     }
     s->logits = toF32(out.at("logits"));
+    s->causalTokens = row.tokens;
+    if (auto it = out.find("router_input"); it != out.end())
+      s->routerInput.append(it->second);
+    else
+      s->causalClosed = true;
+    return std::unique_ptr<Session>(std::move(s));
+  }
+
+  StatusOr<std::unique_ptr<Session>>
+  prefillContinuing(const PooledMemory &memory, const PromptRow &row,
+                    const Session &previous, int64_t &reused) override {
+    const auto &prev = static_cast<const CompiledSession &>(previous);
+    const int64_t n = static_cast<int64_t>(row.tokens.size());
+    // The shared start, short of the last token: it yields the logits.
+    int64_t shared = 0;
+    while (canContinue_ &&
+           shared < static_cast<int64_t>(prev.causalTokens.size()) &&
+           shared + 1 < n && prev.causalTokens[shared] == row.tokens[shared])
+      ++shared;
+    reused = shared;
+    if (shared == 0)
+      return prefill(memory, row);
+
+    // The layers below the first router layer for the new tokens, over
+    // the prefix's cached K/V.
+    std::vector<int32_t> fresh(row.tokens.begin() + shared, row.tokens.end());
+    Tensor start = Tensor::allocate(DType::kI32, {});
+    *start.as<int32_t>() = static_cast<int32_t>(shared);
+    CompiledModel::TensorMap head{
+        {"tokens", i32Tensor(fresh)},
+        {"valid", maskTensor(std::vector<uint8_t>(fresh.size(), 1))},
+        {"start", start},
+        {"cache_valid", maskTensor(std::vector<uint8_t>(
+                            static_cast<size_t>(shared), 1))}};
+    MSA_RETURN_IF_ERROR(addShared(head, memory, /*routerKeys=*/true));
+    const std::vector<GrowingCache> &pk = prev.keys, &pv = prev.values;
+    for (int64_t l = 0; l < firstRouter_; ++l) {
+      head["cache_key." + std::to_string(l)] = pk[l].view().rows(0, shared);
+      head["cache_value." + std::to_string(l)] = pv[l].view().rows(0, shared);
+    }
+    MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap h,
+                         model_->run("prefill_head", head));
+
+    // From the first router layer on, every token from its hidden state.
+    auto s = std::make_unique<CompiledSession>();
+    s->routerInput.append(prev.routerInput.view().rows(0, shared));
+    s->routerInput.append(h.at("router_input"));
+    std::vector<uint8_t> routing(row.roles.size());
+    for (size_t i = 0; i < routing.size(); ++i)
+      routing[i] = row.roles[i] == kRoleRouting;
+    Tensor zero = Tensor::allocate(DType::kI32, {});
+    *zero.as<int32_t>() = 0;
+    CompiledModel::TensorMap tail{
+        {"router_input", s->routerInput.view()},
+        {"routing", maskTensor(routing)},
+        {"valid", maskTensor(std::vector<uint8_t>(static_cast<size_t>(n), 1))},
+        {"start", zero}};
+    MSA_RETURN_IF_ERROR(addShared(tail, memory, /*routerKeys=*/true));
+    MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap t,
+                         model_->run("prefill_tail", tail));
+
+    s->keys.resize(static_cast<size_t>(config_.numLayers));
+    s->values.resize(s->keys.size());
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+      std::string k = "key." + std::to_string(l), v = "value." + std::to_string(l);
+      if (l < firstRouter_) {
+        s->keys[l].append(pk[l].view().rows(0, shared));
+        s->values[l].append(pv[l].view().rows(0, shared));
+        s->keys[l].append(h.at(k));
+        s->values[l].append(h.at(v));
+      } else {
+        s->keys[l].append(t.at(k));
+        s->values[l].append(t.at(v));
+      }
+    }
+    s->valid.assign(static_cast<size_t>(n), 1);
+    s->lastActive = n - 1;
+    for (int64_t l : config_.msa.routerLayers) {
+      const Tensor &idx = t.at("indices." + std::to_string(l));
+      const Tensor &cnt = t.at("count." + std::to_string(l));
+      s->indices.push_back(idx);
+      s->counts.push_back(cnt);
+      int32_t c = *cnt.as<int32_t>();
+      s->selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + c);
+    }
+    s->logits = toF32(t.at("logits"));
+    s->causalTokens = row.tokens;
     return std::unique_ptr<Session>(std::move(s));
   }
 
@@ -190,6 +292,15 @@ public:
     }
     s.valid.insert(s.valid.end(), valid.begin(), valid.end());
     s.logits = toF32(out.at("logits"));
+    // Only a valid single token continues the causal prefix: a block sees
+    // itself non-causally.
+    auto in_ = out.find("router_input");
+    if (!s.causalClosed && tokens.size() == 1 && valid[0] && in_ != out.end()) {
+      s.causalTokens.push_back(tokens[0]);
+      s.routerInput.append(in_->second);
+    } else {
+      s.causalClosed = true;
+    }
     return Status::ok();
   }
 
@@ -258,6 +369,8 @@ private:
   ModelConfig config_;
   std::unique_ptr<CompiledModel> model_;
   std::map<std::pair<const void *, size_t>, Resident> resident_;
+  bool canContinue_ = false;
+  int64_t firstRouter_ = 0;
 };
 
 } // namespace

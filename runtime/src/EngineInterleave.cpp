@@ -59,6 +59,7 @@ Engine::interleave(const PooledMemory &memory,
 
   InterleaveResult result;
   result.transcript = interleave::firstPromptText(question);
+  std::unique_ptr<Session> previous;
   for (int64_t round = 0;; ++round) {
     if (round == options.maxRounds) {
       result.hitMaxRounds = true;
@@ -66,9 +67,15 @@ Engine::interleave(const PooledMemory &memory,
     }
     PromptRow row = round == 0 ? questionRow(*tokenizer_, question)
                                : regenerateRow(*tokenizer_, result.transcript);
-    MSA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
-                         backend_->prefill(memory, row));
     InterleaveCall call;
+    std::unique_ptr<Session> session;
+    if (previous && options.reusePrefix) {
+      MSA_ASSIGN_OR_RETURN(session, backend_->prefillContinuing(
+                                        memory, row, *previous,
+                                        call.reusedTokens));
+    } else {
+      MSA_ASSIGN_OR_RETURN(session, backend_->prefill(memory, row));
+    }
     call.selected = session->selected;
     call.promptTokens = static_cast<int64_t>(row.tokens.size());
     auto feed = [&](const std::vector<int32_t> &tokens) {
@@ -124,6 +131,7 @@ Engine::interleave(const PooledMemory &memory,
     call.answerText = tokenizer_->decode(call.answerTokens);
     result.transcript += call.idText + call.block + call.answerText;
     result.calls.push_back(std::move(call));
+    previous = std::move(session);
     if (!interleave::needsAnotherRound(result.transcript))
       break;
   }

@@ -43,13 +43,27 @@ public:
   StatusOr<std::unique_ptr<Session>> prefill(const PooledMemory &memory,
                                              const PromptRow &row) override {
     const ref::Memory &mem = refMemory(memory);
-    ref::PrefillResult r = model_.prefill(mem, {row});
-    auto s = std::make_unique<ReferenceSession>();
-    s->selected = r.selected[0];
-    s->docScores = r.docScores[0];
-    s->logits = r.logits[0];
-    s->caches = std::move(r.caches);
-    return std::unique_ptr<Session>(std::move(s));
+    return toSession(model_.prefill(mem, {row}));
+  }
+
+  StatusOr<std::unique_ptr<Session>>
+  prefillContinuing(const PooledMemory &memory, const PromptRow &row,
+                    const Session &previous, int64_t &reused) override {
+    const ref::RowCache &prev =
+        static_cast<const ReferenceSession &>(previous).caches[0];
+    // The shared start, short of the last token: it yields the logits.
+    const std::vector<int32_t> &fed = prev.causalTokens;
+    size_t shared = 0;
+    while (shared < fed.size() && shared + 1 < row.tokens.size() &&
+           fed[shared] == row.tokens[shared])
+      ++shared;
+    reused = static_cast<int64_t>(shared);
+    if (shared == 0)
+      return prefill(memory, row);
+    const ref::Memory &mem = refMemory(memory);
+    ref::PrefillResult r =
+        model_.prefillContinuing(mem, row, prev, reused);
+    return toSession(std::move(r));
   }
 
   Status decode(const PooledMemory &, Session &session,
@@ -61,6 +75,15 @@ public:
   }
 
 private:
+  static std::unique_ptr<Session> toSession(ref::PrefillResult r) {
+    auto s = std::make_unique<ReferenceSession>();
+    s->selected = r.selected[0];
+    s->docScores = r.docScores[0];
+    s->logits = r.logits[0];
+    s->caches = std::move(r.caches);
+    return s;
+  }
+
   PooledMemory toPooled(const ref::Memory &m, bool withDocs) {
     PooledMemory p;
     const int64_t hk = config_.numKvHeads, d = config_.headDim;

@@ -42,6 +42,10 @@ const std::vector<FlagSpec> kFlags = {
     {"interleave", "", "Memory Interleave: generate document ids, append "
                        "their texts and route again until the answer"},
     {"max-rounds", "N", "with --interleave: at most N calls (default 8)"},
+    {"no-reuse", "",
+     "with --interleave: prefill every call from scratch, as the reference "
+     "does (default: reuse the shared prefix below the first router layer, "
+     "docs/interleave-reuse.md)"},
     {"force-tokens", "TEXT",
      "forced decoding: the tokens of TEXT (special tokens recognised) "
      "replace the model's first generated tokens (with --interleave, "
@@ -138,6 +142,7 @@ int printInterleave(Engine &engine, const PooledMemory &memory,
       }
       jc.set("routing", std::move(layers));
       jc.set("prompt_tokens", call.promptTokens);
+      jc.set("reused_tokens", call.reusedTokens);
       jc.set("generated", call.idText);
       jc.set("generated_tokens", idArray(call.idTokens));
       jc.set("end", endName(call.end));
@@ -224,6 +229,8 @@ int runAsk(int argc, char **argv) {
     return fail(maxRounds.status());
   if (args.has("max-rounds") && !interleaving)
     return fail(invalidArgument("ask: --max-rounds needs --interleave"));
+  if (args.has("no-reuse") && !interleaving)
+    return fail(invalidArgument("ask: --no-reuse needs --interleave"));
   StatusOr<int64_t> seed = args.integer("seed", 0, 0, INT64_MAX);
   StatusOr<double> temperature = args.number("temperature", 0.0);
   StatusOr<double> topP = args.number("top-p", 1.0);
@@ -293,6 +300,7 @@ int runAsk(int argc, char **argv) {
     io.generation = generation;
     io.maxRounds = *maxRounds;
     io.maxCallTokens = *maxNew;
+    io.reusePrefix = !args.has("no-reuse");
     std::vector<std::string> texts;
     for (const BankDocument &d : bankDocs)
       texts.push_back(d.text);

@@ -267,51 +267,48 @@ Memory ReferenceModel::encode(const std::vector<int32_t> &templateIds,
 // Stage 2
 //===----------------------------------------------------------------------===//
 
-PrefillResult ReferenceModel::prefill(const Memory &memory,
-                                      const std::vector<PromptRow> &rows) const {
-  const int64_t B = static_cast<int64_t>(rows.size());
+namespace {
+
+/// Each valid token's hidden state, as it enters the first router layer,
+/// into its row cache (what a continuing prefill reuses).
+void captureRouterInput(const std::vector<float> &x, int64_t B, int64_t width,
+                        int64_t hidden,
+                        const std::vector<std::vector<uint8_t>> &valid,
+                        PrefillResult &result) {
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<float> &dst = result.caches[b].routerInput;
+    for (int64_t i = 0; i < width; ++i)
+      if (valid[b][i])
+        dst.insert(dst.end(), x.begin() + (b * width + i) * hidden,
+                   x.begin() + (b * width + i + 1) * hidden);
+  }
+}
+
+} // namespace
+
+int64_t ReferenceModel::firstRouterLayer() const {
+  for (int64_t l = 0; l < config_.numLayers; ++l)
+    if (config_.routerIndex(l) >= 0)
+      return l;
+  return config_.numLayers;
+}
+
+void ReferenceModel::prefillLayers(
+    const Memory &memory, int64_t from, int64_t B, int64_t width,
+    std::vector<float> &x, const std::vector<int64_t> &pos,
+    const std::vector<std::vector<uint8_t>> &valid,
+    const std::vector<std::vector<uint8_t>> &routing,
+    PrefillResult &result) const {
   const int64_t d = config_.headDim, hq = config_.numHeads,
                 hk = config_.numKvHeads, hidden = config_.hiddenSize;
   const int64_t T = memory.templateLen, C = memory.numChunks;
-  const int64_t start = activeStart(T);
-  int64_t width = 0;
-  for (const PromptRow &r : rows)
-    width = std::max<int64_t>(width, static_cast<int64_t>(r.tokens.size()));
-
-  // Left padding (§4.1): pad slots are masked, sit at the first position
-  // and route nothing. Their token is irrelevant; id 0 is used.
-  std::vector<int32_t> ids(static_cast<size_t>(B * width), 0);
-  std::vector<int64_t> pos(ids.size(), start);
-  std::vector<std::vector<uint8_t>> valid(static_cast<size_t>(B)),
-      routing(static_cast<size_t>(B));
-  for (int64_t b = 0; b < B; ++b) {
-    const PromptRow &r = rows[b];
-    const int64_t pad = width - static_cast<int64_t>(r.tokens.size());
-    valid[b].assign(static_cast<size_t>(width), 0);
-    routing[b].assign(static_cast<size_t>(width), 0);
-    for (int64_t i = pad; i < width; ++i) {
-      ids[b * width + i] = r.tokens[i - pad];
-      pos[b * width + i] = start + (i - pad);
-      valid[b][i] = 1;
-      routing[b][i] = r.roles[i - pad] == kRoleRouting;
-    }
-  }
-
-  PrefillResult result;
-  result.selected.assign(static_cast<size_t>(B), {});
-  result.docScores.assign(static_cast<size_t>(B), {});
-  result.caches.resize(static_cast<size_t>(B));
-  for (RowCache &c : result.caches) {
-    c.keys.resize(static_cast<size_t>(config_.numLayers));
-    c.values.resize(c.keys.size());
-    c.valid.resize(c.keys.size());
-  }
-
-  std::vector<float> x = embed(ids);
   std::vector<float> normed, q, k, v;
   const int64_t n = B * width;
   const RouteParams params = routeParams();
-  for (int64_t l = 0; l < config_.numLayers; ++l) {
+  const int64_t firstRouter = firstRouterLayer();
+  for (int64_t l = from; l < config_.numLayers; ++l) {
+    if (l == firstRouter)
+      captureRouterInput(x, B, width, hidden, valid, result);
     projectQkv(l, x, n, pos, normed, q, k, v);
     const int64_t r = config_.routerIndex(l);
     const float *tplK = memory.templateKeys.data() + l * T * hk * d;
@@ -379,11 +376,135 @@ PrefillResult ReferenceModel::prefill(const Memory &memory,
     finishLayer(l, x, n, attn);
   }
 
+  if (firstRouter == config_.numLayers)
+    captureRouterInput(x, B, width, hidden, valid, result);
+}
+
+PrefillResult ReferenceModel::prefill(const Memory &memory,
+                                      const std::vector<PromptRow> &rows) const {
+  const int64_t B = static_cast<int64_t>(rows.size());
+  const int64_t hidden = config_.hiddenSize;
+  const int64_t start = activeStart(memory.templateLen);
+  int64_t width = 0;
+  for (const PromptRow &r : rows)
+    width = std::max<int64_t>(width, static_cast<int64_t>(r.tokens.size()));
+
+  // Left padding (§4.1): pad slots are masked, sit at the first position
+  // and route nothing. Their token is irrelevant; id 0 is used.
+  std::vector<int32_t> ids(static_cast<size_t>(B * width), 0);
+  std::vector<int64_t> pos(ids.size(), start);
+  std::vector<std::vector<uint8_t>> valid(static_cast<size_t>(B)),
+      routing(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    const PromptRow &r = rows[b];
+    const int64_t pad = width - static_cast<int64_t>(r.tokens.size());
+    valid[b].assign(static_cast<size_t>(width), 0);
+    routing[b].assign(static_cast<size_t>(width), 0);
+    for (int64_t i = pad; i < width; ++i) {
+      ids[b * width + i] = r.tokens[i - pad];
+      pos[b * width + i] = start + (i - pad);
+      valid[b][i] = 1;
+      routing[b][i] = r.roles[i - pad] == kRoleRouting;
+    }
+  }
+
+  PrefillResult result;
+  result.selected.assign(static_cast<size_t>(B), {});
+  result.docScores.assign(static_cast<size_t>(B), {});
+  result.caches.resize(static_cast<size_t>(B));
+  for (RowCache &c : result.caches) {
+    c.keys.resize(static_cast<size_t>(config_.numLayers));
+    c.values.resize(c.keys.size());
+    c.valid.resize(c.keys.size());
+  }
+
+  std::vector<float> x = embed(ids);
+  for (int64_t b = 0; b < B; ++b)
+    result.caches[b].causalTokens = rows[b].tokens;
+  prefillLayers(memory, 0, B, width, x, pos, valid, routing, result);
+
   for (int64_t b = 0; b < B; ++b) {
     result.logits.push_back(logitsOf(x.data() + (b * width + width - 1) * hidden));
     result.caches[b].lastPosition =
         start + static_cast<int64_t>(rows[b].tokens.size()) - 1;
   }
+  return result;
+}
+
+PrefillResult ReferenceModel::prefillContinuing(const Memory &memory,
+                                                const PromptRow &row,
+                                                const RowCache &previous,
+                                                int64_t reuse) const {
+  const int64_t d = config_.headDim, hq = config_.numHeads,
+                hk = config_.numKvHeads, hidden = config_.hiddenSize;
+  const int64_t T = memory.templateLen;
+  const int64_t start = activeStart(T);
+  const int64_t n = static_cast<int64_t>(row.tokens.size());
+  const int64_t fresh = n - reuse;
+  const int64_t firstRouter = firstRouterLayer();
+
+  PrefillResult result;
+  result.selected.assign(1, {});
+  result.docScores.assign(1, {});
+  result.caches.resize(1);
+  RowCache &cache = result.caches[0];
+  cache.keys.resize(static_cast<size_t>(config_.numLayers));
+  cache.values.resize(cache.keys.size());
+  cache.valid.resize(cache.keys.size());
+  cache.causalTokens = row.tokens;
+
+  // The layers below the first router layer for the new tokens only: they
+  // attend to the template, the reused tokens' K/V and causally to each
+  // other, exactly the keys a full prefill gives them there.
+  std::vector<int32_t> ids(row.tokens.begin() + reuse, row.tokens.end());
+  std::vector<int64_t> pos(static_cast<size_t>(fresh));
+  for (int64_t i = 0; i < fresh; ++i)
+    pos[i] = start + reuse + i;
+  std::vector<float> y = embed(ids);
+  std::vector<float> normed, q, k, v;
+  std::vector<uint8_t> allValid(static_cast<size_t>(n), 1);
+  for (int64_t l = 0; l < firstRouter; ++l) {
+    projectQkv(l, y, fresh, pos, normed, q, k, v);
+    const float *tplK = memory.templateKeys.data() + l * T * hk * d;
+    const float *tplV = memory.templateValues.data() + l * T * hk * d;
+    // The previous cache of a layer without memory: [template; tokens].
+    const std::vector<float> &pk = previous.keys[l], &pv = previous.values[l];
+    std::vector<float> lk(pk.begin() + T * hk * d,
+                          pk.begin() + (T + reuse) * hk * d);
+    std::vector<float> lv(pv.begin() + T * hk * d,
+                          pv.begin() + (T + reuse) * hk * d);
+    lk.insert(lk.end(), k.begin(), k.end());
+    lv.insert(lv.end(), v.begin(), v.end());
+    std::vector<float> attn(static_cast<size_t>(fresh * hq * d));
+    sparseAttention(q.data(), {fresh, hq, d}, tplK, tplV, T, nullptr, nullptr,
+                    0, lk.data(), lv.data(), n, allValid, hk,
+                    CausalMode::kBottomRight, scale_, nx_, attn.data());
+    cache.keys[l].assign(tplK, tplK + T * hk * d);
+    cache.values[l].assign(tplV, tplV + T * hk * d);
+    cache.keys[l].insert(cache.keys[l].end(), lk.begin(), lk.end());
+    cache.values[l].insert(cache.values[l].end(), lv.begin(), lv.end());
+    cache.valid[l].assign(static_cast<size_t>(T + n), 1);
+    finishLayer(l, y, fresh, attn);
+  }
+
+  // From the first router layer on, every token, as a full prefill does:
+  // the reused hidden states, then the new ones.
+  std::vector<float> x(previous.routerInput.begin(),
+                       previous.routerInput.begin() + reuse * hidden);
+  x.insert(x.end(), y.begin(), y.end());
+  std::vector<int64_t> allPos(static_cast<size_t>(n));
+  std::vector<std::vector<uint8_t>> valid{allValid}, routing(1);
+  routing[0].resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    allPos[i] = start + i;
+    routing[0][i] = row.roles[i] == kRoleRouting;
+  }
+  // prefillLayers records every token's hidden state entering the first
+  // router layer: the reused ones, then the new.
+  cache.routerInput.clear();
+  prefillLayers(memory, firstRouter, 1, n, x, allPos, valid, routing, result);
+  result.logits.push_back(logitsOf(x.data() + (n - 1) * hidden));
+  cache.lastPosition = start + n - 1;
   return result;
 }
 
@@ -409,7 +530,15 @@ ReferenceModel::decode(std::vector<RowCache> &caches,
     }
     std::vector<float> x = embed(tokens[b]);
     std::vector<float> normed, q, k, v;
+    // Only a valid single token continues the causal prefix a continuing
+    // prefill reuses: a multi-token block sees itself non-causally.
+    const bool causal = !cache.causalClosed && m == 1 && valid[b][0];
+    if (!causal)
+      cache.causalClosed = true;
+    const int64_t firstRouter = firstRouterLayer();
     for (int64_t l = 0; l < config_.numLayers; ++l) {
+      if (causal && l == firstRouter)
+        cache.routerInput.insert(cache.routerInput.end(), x.begin(), x.end());
       projectQkv(l, x, m, pos, normed, q, k, v);
       std::vector<float> &ck = cache.keys[l], &cv = cache.values[l];
       ck.insert(ck.end(), k.begin(), k.end());
@@ -423,6 +552,11 @@ ReferenceModel::decode(std::vector<RowCache> &caches,
                       nullptr, 0, ck.data(), cv.data(), len, cache.valid[l], hk,
                       CausalMode::kBlock, scale_, nx_, attn.data());
       finishLayer(l, x, m, attn);
+    }
+    if (causal) {
+      if (firstRouter == config_.numLayers)
+        cache.routerInput.insert(cache.routerInput.end(), x.begin(), x.end());
+      cache.causalTokens.push_back(tokens[b][0]);
     }
     logits.push_back(logitsOf(x.data() + (m - 1) * hidden));
   }

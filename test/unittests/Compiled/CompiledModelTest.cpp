@@ -365,6 +365,74 @@ TEST(CompiledInterleave, ForcedExchangeMatchesTheReference) {
     before += got->calls[i].idText + got->calls[i].block +
               got->calls[i].answerText;
   }
+  // Later calls continued the previous call's work (prefill_head and
+  // prefill_tail) and still routed as a full prefill does.
+  EXPECT_EQ(got->calls[0].reusedTokens, 0);
+  for (size_t i = 1; i < got->calls.size(); ++i)
+    EXPECT_GT(got->calls[i].reusedTokens, 0) << "call " << i;
+  o.reusePrefix = false;
+  StatusOr<InterleaveResult> scratch =
+      (*compiled)->interleave(*memory, texts, question, o);
+  ASSERT_TRUE(scratch.isOk()) << scratch.status().message();
+  EXPECT_EQ(scratch->transcript, got->transcript);
+  for (size_t i = 0; i < got->calls.size(); ++i)
+    EXPECT_EQ(scratch->calls[i].selected, got->calls[i].selected) << i;
+  (void)removeTree(dir);
+}
+
+// The split prefill of a compiled bundle: prefill_head over a prefix's
+// cached K/V then prefill_tail from the hidden states gives what
+// route_prefill gives for the whole row (within rounding: the new tokens'
+// attention is computed apart from the prefix's).
+TEST(CompiledInterleave, ContinuingPrefillMatchesAFullPrefill) {
+  std::string dir = tempDir();
+  ASSERT_FALSE(dir.empty());
+  std::string model = joinPath(dir, "model");
+  ASSERT_TRUE(writeRandomCheckpoint(model, base(), 7).isOk());
+  std::string bundle = msa::test::bundleFor(
+      "model_interleave", msa::test::slurp(joinPath(model, "config.json")),
+      "--model " + model, dir);
+  ASSERT_FALSE(bundle.empty());
+  if (msa::test::compileOnly())
+    GTEST_SKIP() << "compile only";
+  EngineOptions co;
+  co.backend = msa::test::testBackend();
+  co.bundle = bundle;
+  co.threads = 2;
+  StatusOr<std::unique_ptr<Engine>> e = Engine::open(model, co);
+  ASSERT_TRUE(e.isOk()) << e.status().message();
+  Rng rng(77);
+  StatusOr<PooledMemory> memory =
+      (*e)->encode(corpus(rng, {40, 90, 12, 64, 150, 7}));
+  ASSERT_TRUE(memory.isOk()) << memory.status().message();
+  Backend &b = (*e)->backend();
+  PromptRow first = questionRow((*e)->tokenizer(), "Who wrote it?");
+  StatusOr<std::unique_ptr<Session>> s = b.prefill(*memory, first);
+  ASSERT_TRUE(s.isOk()) << s.status().message();
+  std::vector<int32_t> fed = first.tokens;
+  for (int32_t t : {91, 49, 93, 259}) {
+    ASSERT_TRUE(b.decode(*memory, **s, {t}, {1}).isOk());
+    fed.push_back(t);
+  }
+  std::string text = interleave::firstPromptText("Who wrote it?") +
+                     "[1]<|object_ref_end|>[1]. some evidence text\n"
+                     "<|object_ref_end|>";
+  PromptRow later = regenerateRow((*e)->tokenizer(), text);
+  ASSERT_GT(later.tokens.size(), fed.size());
+  ASSERT_TRUE(std::equal(fed.begin(), fed.end(), later.tokens.begin()));
+  int64_t reused = 0;
+  StatusOr<std::unique_ptr<Session>> cont =
+      b.prefillContinuing(*memory, later, **s, reused);
+  StatusOr<std::unique_ptr<Session>> full = b.prefill(*memory, later);
+  ASSERT_TRUE(cont.isOk()) << cont.status().message();
+  ASSERT_TRUE(full.isOk()) << full.status().message();
+  EXPECT_EQ(reused, static_cast<int64_t>(fed.size()));
+  EXPECT_EQ((*cont)->selected, (*full)->selected);
+  EXPECT_LT(relativeError((*cont)->logits, (*full)->logits), 1e-2);
+  // Decoding on from either.
+  ASSERT_TRUE(b.decode(*memory, **cont, {42}, {1}).isOk());
+  ASSERT_TRUE(b.decode(*memory, **full, {42}, {1}).isOk());
+  EXPECT_LT(relativeError((*cont)->logits, (*full)->logits), 1e-2);
   (void)removeTree(dir);
 }
 

@@ -337,6 +337,35 @@ TEST_F(InterleaveEngine, ABatchEqualsItsSingleRows) {
   }
 }
 
+TEST_F(InterleaveEngine, ReusingThePrefixGivesTheSameExchange) {
+  // Forced ids, then a greedy answer: every call's routing, the transcript
+  // and the free tokens must not change when later calls continue the
+  // previous call's work (docs/interleave-reuse.md).
+  InterleaveOptions reuse =
+      forced("[2]<|object_ref_end|>[0][1]<|object_ref_end|><End-of-Retrieve>",
+             3, 24);
+  InterleaveOptions scratch = reuse;
+  scratch.reusePrefix = false;
+  InterleaveResult a = run(kQuestion, reuse), b = run(kQuestion, scratch);
+  ASSERT_EQ(a.calls.size(), 3u);
+  ASSERT_EQ(b.calls.size(), 3u);
+  EXPECT_EQ(a.transcript, b.transcript);
+  for (size_t i = 0; i < a.calls.size(); ++i) {
+    EXPECT_EQ(a.calls[i].selected, b.calls[i].selected) << "call " << i;
+    EXPECT_EQ(a.calls[i].answerTokens, b.calls[i].answerTokens) << i;
+    EXPECT_EQ(b.calls[i].reusedTokens, 0);
+  }
+  // Call 1 has nothing to continue; each later call reuses all it shares
+  // with the previous one's fed tokens: the prompt and the generated ids.
+  EXPECT_EQ(a.calls[0].reusedTokens, 0);
+  for (size_t i = 1; i < a.calls.size(); ++i) {
+    EXPECT_GT(a.calls[i].reusedTokens, 0) << "call " << i;
+    EXPECT_LE(a.calls[i].reusedTokens,
+              a.calls[i - 1].promptTokens +
+                  static_cast<int64_t>(a.calls[i - 1].idTokens.size()));
+  }
+}
+
 TEST_F(InterleaveEngine, BadArguments) {
   std::vector<std::string> fewer(texts_.begin(), texts_.end() - 1);
   StatusOr<InterleaveResult> r =

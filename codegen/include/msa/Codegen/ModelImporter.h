@@ -16,9 +16,24 @@
 //                 bank, chunk offsets)    -> logits of the last token, the
 //                                             selection of every router
 //                                             layer, every layer's new KV
+//   prefill_head(tokens[N], valid[N], start, template KV, KV cache[P] of
+//                the layers below the first router layer)
+//                                          -> those layers' KV of the new
+//                                             tokens, their hidden states
+//                                             entering the first router
+//                                             layer
+//   prefill_tail(router_input[Q], routing[Q], valid[Q], start,
+//                template KV, bank)        -> route_prefill's outputs of
+//                                             the layers from the first
+//                                             router layer on
 //   decode_step(tokens[M], valid[M], positions[M], template KV, bank,
 //               selections, KV cache[L])  -> logits of the last token and
 //                                             every layer's new KV
+//
+// route_prefill and decode_step also output router_input, the hidden
+// states entering the first router layer: prefill_head and prefill_tail
+// split route_prefill there so that a later Memory Interleave call reuses
+// a shared prefix's work below it (docs/interleave-reuse.md).
 //
 // Segment 0 of encode_block is the template head; the others are
 // documents. The bank holds the pooled tensors of encode_block.

@@ -71,6 +71,20 @@ public:
   /// Stage 2 for one row.
   virtual StatusOr<std::unique_ptr<Session>>
   prefill(const PooledMemory &memory, const PromptRow &row) = 0;
+  /// Stage 2 for `row` continuing `previous`, a session of this backend
+  /// on the same memory (Memory Interleave's later calls): the tokens `row`
+  /// shares at its start with what `previous` was fed causally need not be
+  /// run again below the first router layer, where nothing else reaches
+  /// them (docs/interleave-reuse.md). The result equals prefill(memory,
+  /// row); `reused` says how many tokens were skipped. The default reuses
+  /// nothing.
+  virtual StatusOr<std::unique_ptr<Session>>
+  prefillContinuing(const PooledMemory &memory, const PromptRow &row,
+                    const Session &previous, int64_t &reused) {
+    (void)previous;
+    reused = 0;
+    return prefill(memory, row);
+  }
   /// Stage 3: feeds `tokens` with validity `valid`; updates the session's
   /// logits.
   virtual Status decode(const PooledMemory &memory, Session &session,

@@ -70,6 +70,9 @@ struct InterleaveCall {
   std::vector<std::vector<int32_t>> selected;
   /// Prompt tokens this call routed and prefilled.
   int64_t promptTokens = 0;
+  /// Of them, tokens whose layers below the first router layer came from
+  /// the previous call (InterleaveOptions::reusePrefix).
+  int64_t reusedTokens = 0;
   std::vector<int32_t> idTokens;     ///< Generated before the block.
   std::vector<int32_t> answerTokens; ///< Generated after it (phase B).
   std::string idText, answerText;    ///< Their text (EOS included).
@@ -89,6 +92,11 @@ struct InterleaveOptions {
   int64_t maxRounds = 8;
   /// Tokens one call may generate (the reference's max_generate_tokens).
   int64_t maxCallTokens = 2048;
+  /// Later calls start from the previous call's work on the transcript
+  /// they share, where the result is provably the same
+  /// (docs/interleave-reuse.md); off: every call prefills from scratch, as
+  /// the reference does.
+  bool reusePrefix = true;
 };
 
 /// The whole exchange of one question.

@@ -58,6 +58,13 @@ struct RowCache {
   std::vector<std::vector<float>> keys, values;
   std::vector<std::vector<uint8_t>> valid;
   int64_t lastPosition = 0; ///< Position of the last token fed.
+  /// What a continuing prefill may reuse (docs/interleave-reuse.md): the
+  /// tokens fed causally from the start (the prompt, then valid
+  /// single-token steps; any other step closes the list) and the hidden
+  /// state of each entering the first router layer, [tokens][hidden].
+  std::vector<int32_t> causalTokens;
+  std::vector<float> routerInput;
+  bool causalClosed = false;
 };
 
 struct PrefillResult {
@@ -105,6 +112,19 @@ public:
   PrefillResult prefill(const Memory &memory,
                         const std::vector<PromptRow> &rows) const;
 
+  /// Stage 2 for one row that starts with the first `reuse` tokens of
+  /// `previous.causalTokens`: the same result as prefill(memory, {row}),
+  /// but those tokens' layers below the first router layer come from
+  /// `previous` (their K/V and hidden states depend on nothing else, §4.2)
+  /// instead of being computed again. 0 < reuse < row.tokens.size().
+  PrefillResult prefillContinuing(const Memory &memory, const PromptRow &row,
+                                  const RowCache &previous,
+                                  int64_t reuse) const;
+
+  /// The first router layer (numLayers when there is none): the layers
+  /// below it see no memory.
+  int64_t firstRouterLayer() const;
+
   /// Stage 3: feeds each row `tokens[b]` (m >= 1 tokens) with validity
   /// `valid[b]`; masked tokens keep the position and are never attended;
   /// the block attends to itself non-causally (§5). Returns the logits of
@@ -131,6 +151,16 @@ private:
   void finishLayer(int64_t layer, std::vector<float> &x, int64_t n,
                    const std::vector<float> &attn) const;
   std::vector<float> embed(const std::vector<int32_t> &ids) const;
+  /// Layers [from, numLayers) of stage 2 over `B` rows of `width` tokens
+  /// with hidden states `x` entering layer `from`: routing, assembly,
+  /// attention, caches and, at the first router layer, each valid
+  /// token's hidden state into its row cache's routerInput.
+  void prefillLayers(const Memory &memory, int64_t from, int64_t B,
+                     int64_t width, std::vector<float> &x,
+                     const std::vector<int64_t> &pos,
+                     const std::vector<std::vector<uint8_t>> &valid,
+                     const std::vector<std::vector<uint8_t>> &routing,
+                     PrefillResult &result) const;
   std::vector<float> logitsOf(const float *hidden) const;
   RouteParams routeParams() const;
 
