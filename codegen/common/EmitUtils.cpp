@@ -20,6 +20,26 @@ int64_t staticDim(Value memref, int64_t d) {
   return cast<MemRefType>(memref.getType()).getDimSize(d);
 }
 
+Value collapseToRows(Emitter &e, Value m) {
+  auto t = cast<MemRefType>(m.getType());
+  if (t.getRank() == 2)
+    return m;
+  if (t.getRank() == 1)
+    return memref::ExpandShapeOp::create(
+        e.b, e.loc, MemRefType::get({1, t.getDimSize(0)}, t.getElementType()),
+        m, ArrayRef<ReassociationIndices>{{0, 1}},
+        ArrayRef<OpFoldResult>{e.b.getIndexAttr(1),
+                               t.isDynamicDim(0)
+                                   ? OpFoldResult(e.dim(m, 0))
+                                   : OpFoldResult(
+                                         e.b.getIndexAttr(t.getDimSize(0)))});
+  ReassociationIndices lead;
+  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
+    lead.push_back(d);
+  return memref::CollapseShapeOp::create(
+      e.b, e.loc, m, ArrayRef<ReassociationIndices>{lead, {t.getRank() - 1}});
+}
+
 Type Emitter::f32Type() { return b.getF32Type(); }
 
 Value Emitter::index(int64_t v) {
@@ -197,6 +217,9 @@ Value Emitter::remi(Value a, Value c) {
 }
 Value Emitter::mini(Value a, Value c) {
   return arith::MinSIOp::create(b, loc, a, c);
+}
+Value Emitter::maxi(Value a, Value c) {
+  return arith::MaxSIOp::create(b, loc, a, c);
 }
 Value Emitter::ceilDiv(Value a, Value c) {
   return arith::CeilDivUIOp::create(b, loc, a, c);

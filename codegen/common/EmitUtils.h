@@ -26,6 +26,14 @@
 
 namespace msa::codegen {
 
+/// Below any attention score, but finite, so max/exp never see inf - inf.
+inline constexpr double kNoScore = -1e30;
+/// The lowest finite bf16: the reference's routing mask value (spec §4.3
+/// step 4), also what a document without routing tokens scores.
+inline constexpr double kLowest = -3.3895313892515355e38;
+/// Routing scores at or below this are never selected (spec §4.4).
+inline constexpr double kUnselectable = -1e9;
+
 /// The memref arguments of one kernel and its work-item range.
 struct KernelArgs {
   llvm::SmallVector<mlir::Value> operands; ///< memrefs, in op operand order
@@ -101,6 +109,7 @@ public:
   mlir::Value divi(mlir::Value a, mlir::Value b);
   mlir::Value remi(mlir::Value a, mlir::Value b);
   mlir::Value mini(mlir::Value a, mlir::Value b);
+  mlir::Value maxi(mlir::Value a, mlir::Value b);
   /// ceil(a / b) for non-negative index values.
   mlir::Value ceilDiv(mlir::Value a, mlir::Value b);
   mlir::Value indexToF32(mlir::Value i);
@@ -115,6 +124,10 @@ public:
 
   mlir::Type f32Type();
 };
+
+/// `m` viewed as [rows, last]: leading dims collapsed, or a unit row added
+/// to a 1-D memref.
+mlir::Value collapseToRows(Emitter &e, mlir::Value m);
 
 /// Element type of a memref value.
 mlir::Type elementTypeOf(mlir::Value memref);

@@ -15,6 +15,8 @@
 
 #include "Emitters.h"
 
+#include "common/MemoryAttention.h"
+
 #include "msa/Codegen/KernelInterface.h"
 #include "msa/Dialect/MsaOps.h"
 
@@ -34,8 +36,6 @@ namespace {
 
 using Pred = arith::CmpIPredicate;
 
-/// Below any score, but finite, so max/exp never see inf - inf.
-constexpr double kNoScore = -1e30;
 
 /// Online-softmax state: running max, running sum, accumulator vectors.
 struct Attend {
@@ -300,31 +300,11 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
 
 LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
                                   Emitter &e) {
-  unsigned i = 0;
-  Value q = a.operands[i++], tk = a.operands[i++], tv = a.operands[i++];
-  Value mk, mv, coff, idx, count, positions;
-  if (op.getMemoryKey()) {
-    mk = a.operands[i++];
-    mv = a.operands[i++];
-  }
-  if (op.getIndices()) {
-    coff = a.operands[i++];
-    idx = a.operands[i++];
-    count = a.operands[i++];
-  }
-  Value lk = a.operands[i++], lv = a.operands[i++], valid = a.operands[i++];
-  Value ak, av, avalid;
-  if (op.getAppendKey()) {
-    ak = a.operands[i++];
-    av = a.operands[i++];
-    avalid = a.operands[i++];
-  }
-  if (op.getPositions())
-    positions = a.operands[i++];
-  Value out = a.results[0];
+  MemoryAttentionArgs m = MemoryAttentionArgs::of(op, a.operands);
+  Value q = m.q, positions = m.positions, out = a.results[0];
 
   Type storage = elementTypeOf(q);
-  int64_t d = staticDim(q, 2), hq = staticDim(q, 1), hk = staticDim(lk, 1);
+  int64_t d = staticDim(q, 2), hq = staticDim(q, 1), hk = staticDim(m.localKey, 1);
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
       ShapedType::isDynamic(hk))
     return op.emitOpError() << "needs static heads and head dim for the cpu "
@@ -335,10 +315,8 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
   int64_t blockK = std::max<int64_t>(1, tileOf(op, "block_k", 1));
   double scale = scaleOf(op.getScaleAttr(), d);
   bool block = op.getCausal() == CausalMode::Block;
-  Value zero = e.index(0), one = e.index(1);
   Value hqI = e.index(hq);
-  Value tokens = e.dim(q, 0), localLen = e.dim(lk, 0);
-  Value appendLen = ak ? e.dim(ak, 0) : zero;
+  Value tokens = e.dim(q, 0);
   Value rotated, cosv, sinv;
   if (positions) {
     rotated = e.stackBuffer({d}, e.f32Type());
@@ -364,42 +342,14 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
       att.q = loadQuery(e, q, {t, h}, d, vw, scale);
     }
 
-    auto tokenMajor = [&](Value j) { return SmallVector<Value>{j, g}; };
-    auto headMajor = [&](Value c) { return SmallVector<Value>{g, c}; };
-    SmallVector<Value> st = att.initial();
-    // The template prefix: always visible.
-    st = att.range(st, zero, e.dim(tk, 0), tk, tokenMajor, tv, tokenMajor,
-                   nullptr);
-    // Memory chunks: the selected documents' chunks read in place.
-    if (mk && idx) {
-      st = e.loop(zero, e.loadIndex(count, {}), 1, st,
-                  [&](Value sel, ValueRange it) {
-                    Value doc = e.loadIndex(idx, {sel});
-                    Value c0 = e.loadIndex(coff, {doc});
-                    Value c1 = e.loadIndex(coff, {e.addi(doc, one)});
-                    return att.range(it, c0, c1, mk, headMajor, mv, headMajor,
-                                     nullptr);
-                  });
-    } else if (mk) {
-      st = att.range(st, zero, e.dim(mk, 1), mk, headMajor, mv, headMajor,
-                     nullptr);
-    }
-    // Local keys, then appended ones: valid ones, bottom-right causal over
-    // both together unless a block step. Query t sees combined index
-    // j <= L + A - T + t.
-    Value total = e.addi(localLen, appendLen);
-    Value limit = e.addi(e.subi(total, tokens), e.addi(t, one));
-    Value hi = block ? localLen : e.mini(localLen, limit);
-    st = att.range(st, zero, hi, lk, tokenMajor, lv, tokenMajor,
-                   [&](Value j) { return e.loadBool(valid, {j}); });
-    if (ak) {
-      Value appHi = block ? appendLen
-                          : e.mini(appendLen, e.subi(limit, localLen));
-      // A negative bound (query before the appended block) means none.
-      appHi = arith::MaxSIOp::create(e.b, e.loc, appHi, zero);
-      st = att.range(st, zero, appHi, ak, tokenMajor, av, tokenMajor,
-                     [&](Value j) { return e.loadBool(avalid, {j}); });
-    }
+    SmallVector<Value> st = attendMemoryRanges(
+        e, m, block, t, tokens, g, att.initial(),
+        [&](ValueRange state, Value lo, Value hi, Value keys,
+            const KeyLocator &keyAt, Value values, const KeyLocator &valueAt,
+            const KeyFilter &filter) {
+          return att.range(state, lo, hi, keys, keyAt, values, valueAt,
+                           filter);
+        });
     att.finish(st, out, {t, h});
   });
   return success();

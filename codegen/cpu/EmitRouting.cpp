@@ -28,10 +28,6 @@ namespace {
 using Pred = arith::CmpIPredicate;
 using FPred = arith::CmpFPredicate;
 
-/// The lowest finite bf16: the reference's mask value (spec §4.3 step 4).
-constexpr double kLowest = -3.3895313892515355e38;
-/// Scores at or below this are never selected (spec §4.4).
-constexpr double kUnselectable = -1e9;
 
 struct RouteShape {
   int64_t hq, hk, d, vw;

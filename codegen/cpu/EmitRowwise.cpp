@@ -34,32 +34,9 @@ namespace {
 
 using Pred = arith::CmpIPredicate;
 
-/// `m` viewed as [rows, last]: leading dims collapsed, or a unit row added
-/// to a 1-D memref.
-Value as2D(Emitter &e, Value m) {
-  auto t = cast<MemRefType>(m.getType());
-  if (t.getRank() == 2)
-    return m;
-  if (t.getRank() == 1)
-    return memref::ExpandShapeOp::create(
-        e.b, e.loc, MemRefType::get({1, t.getDimSize(0)}, t.getElementType()),
-        m, ArrayRef<ReassociationIndices>{{0, 1}},
-        ArrayRef<OpFoldResult>{e.b.getIndexAttr(1),
-                               t.isDynamicDim(0)
-                                   ? OpFoldResult(e.dim(m, 0))
-                                   : OpFoldResult(e.b.getIndexAttr(
-                                         t.getDimSize(0)))});
-  ReassociationIndices lead;
-  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
-    lead.push_back(d);
-  return memref::CollapseShapeOp::create(
-      e.b, e.loc, m,
-      ArrayRef<ReassociationIndices>{lead, {t.getRank() - 1}});
-}
-
 LogicalResult emitRmsNorm(RmsNormOp op, const KernelArgs &a, Emitter &e) {
-  Value x = as2D(e, a.operands[0]), w = a.operands[1];
-  Value y = as2D(e, a.results[0]);
+  Value x = collapseToRows(e, a.operands[0]), w = a.operands[1];
+  Value y = collapseToRows(e, a.results[0]);
   Type storage = elementTypeOf(x);
   int64_t width = staticDim(x, 1);
   int64_t vw = rowVectorWidth(op, width);

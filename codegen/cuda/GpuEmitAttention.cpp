@@ -22,6 +22,8 @@
 
 #include "GpuEmitters.h"
 
+#include "common/MemoryAttention.h"
+
 #include "msa/Codegen/HardwareLimits.h"
 #include "msa/Codegen/KernelInterface.h"
 #include "msa/Dialect/MsaOps.h"
@@ -39,8 +41,6 @@ namespace {
 using Pred = arith::CmpIPredicate;
 using FPred = arith::CmpFPredicate;
 
-/// Below any score, but finite, so max/exp never see inf - inf.
-constexpr double kNoScore = -1e30;
 /// Elements of padding after each shared-memory row: 16 bytes of bf16
 /// moves consecutive rows four banks apart.
 constexpr int64_t kRowPad = 8;
@@ -49,40 +49,6 @@ double scaleOf(FloatAttr scale, int64_t d) {
   return scale ? scale.getValueAsDouble()
                : 1.0 / std::sqrt(static_cast<double>(d));
 }
-
-/// How a warp spreads a head vector of d elements over its lanes: `slots`
-/// vectors of `width` per lane, lane l's slot k at l width + 32 width k;
-/// lanes at or past `active` hold nothing (d < 32).
-struct LaneSplit {
-  int64_t width = 1, slots = 1, active = kWarpSize;
-
-  static FailureOr<LaneSplit> of(Operation *op, int64_t d) {
-    LaneSplit s;
-    if (d % kWarpSize == 0) {
-      s.width = std::min<int64_t>(d / kWarpSize, kCudaMaxVectorBytes / 2);
-      s.slots = d / (kWarpSize * s.width);
-      return s;
-    }
-    if (d < kWarpSize) {
-      s.active = d;
-      return s;
-    }
-    return op->emitOpError() << "head dim " << d
-                             << " is neither below 32 nor a multiple of 32 "
-                                "(cuda lowering)";
-  }
-
-  Value offset(GpuEmitter &e, int64_t slot) const {
-    return e.addi(e.muli(e.laneId(), e.index(width)),
-                  e.index(slot * kWarpSize * width));
-  }
-  /// Lanes that hold elements (all but the idle ones of d < 32).
-  Value holds(GpuEmitter &e) const {
-    if (active == kWarpSize)
-      return e.i1(true);
-    return e.cmpi(Pred::ult, e.laneId(), e.index(active));
-  }
-};
 
 /// Element e of the rotated head vector src[t, head, :] at position `pos`:
 /// round(round(x_e cos) + round(-+x_partner sin)), the reference's RoPE.
@@ -120,22 +86,7 @@ struct WarpAttend {
   using Visible = std::function<Value(Value)>;
 
   SmallVector<Value> loadSlots(Value mem, SmallVector<Value> prefix) {
-    SmallVector<Value> v;
-    Value zero = e.splat(e.f32(0.0), split.width);
-    prefix.push_back(Value());
-    for (int64_t k = 0; k < split.slots; ++k) {
-      prefix.back() = split.offset(e, k);
-      if (split.active == kWarpSize) {
-        v.push_back(e.loadAligned(mem, prefix, split.width));
-        continue;
-      }
-      // Idle lanes read element 0 and contribute nothing.
-      Value holds = split.holds(e);
-      SmallVector<Value> idx(prefix);
-      idx.back() = e.select(holds, idx.back(), e.index(0));
-      v.push_back(e.select(holds, e.load(mem, idx, 1), zero));
-    }
-    return v;
+    return split.load(e, mem, std::move(prefix));
   }
 
   SmallVector<Value> step(ValueRange st, Value j, Value keyMem,
@@ -177,47 +128,20 @@ struct WarpAttend {
   void finish(ValueRange st, Value out, SmallVector<Value> prefix) {
     Value any = e.cmpf(FPred::OGT, st[1], e.f32(0.0));
     Value inv = e.select(any, e.div(e.f32(1.0), st[1]), e.f32(0.0));
-    prefix.push_back(Value());
-    e.ifThen(split.holds(e), [&] {
-      for (int64_t s = 0; s < split.slots; ++s) {
-        prefix.back() = split.offset(e, s);
-        Value v = e.mul(st[2 + s], e.splat(inv, split.width));
-        if (split.width == 1)
-          e.store(v, out, prefix);
-        else
-          e.storeAligned(v, out, prefix);
-      }
-    });
+    SmallVector<Value> o;
+    for (int64_t s = 0; s < split.slots; ++s)
+      o.push_back(e.mul(st[2 + s], e.splat(inv, split.width)));
+    split.store(e, o, out, std::move(prefix));
   }
 };
 
 LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
                                   GpuEmitter &e, Launch &launch) {
-  unsigned i = 0;
-  Value q = a.operands[i++], tk = a.operands[i++], tv = a.operands[i++];
-  Value mk, mv, coff, idx, count, positions;
-  if (op.getMemoryKey()) {
-    mk = a.operands[i++];
-    mv = a.operands[i++];
-  }
-  if (op.getIndices()) {
-    coff = a.operands[i++];
-    idx = a.operands[i++];
-    count = a.operands[i++];
-  }
-  Value lk = a.operands[i++], lv = a.operands[i++], valid = a.operands[i++];
-  Value ak, av, avalid;
-  if (op.getAppendKey()) {
-    ak = a.operands[i++];
-    av = a.operands[i++];
-    avalid = a.operands[i++];
-  }
-  if (op.getPositions())
-    positions = a.operands[i++];
-  Value out = a.results[0];
-
+  MemoryAttentionArgs m = MemoryAttentionArgs::of(op, a.operands);
+  Value q = m.q, positions = m.positions, out = a.results[0];
   Type storage = elementTypeOf(q);
-  int64_t d = staticDim(q, 2), hq = staticDim(q, 1), hk = staticDim(lk, 1);
+  int64_t d = staticDim(q, 2), hq = staticDim(q, 1),
+          hk = staticDim(m.localKey, 1);
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
       ShapedType::isDynamic(hk))
     return op.emitOpError()
@@ -228,9 +152,8 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
   int64_t rowsPerBlock = tileOf(op, "rows_per_block", 4);
   double scale = scaleOf(op.getScaleAttr(), d);
   bool block = op.getCausal() == CausalMode::Block;
-  Value zero = e.index(0), one = e.index(1);
-  Value tokens = e.dim(q, 0), localLen = e.dim(lk, 0);
-  Value appendLen = ak ? e.dim(ak, 0) : zero;
+  Value zero = e.index(0);
+  Value tokens = e.dim(q, 0);
 
   Value item = e.addi(e.muli(e.blockIdx(), e.index(rowsPerBlock)), e.warpId());
   e.ifThen(e.cmpi(Pred::ult, item, e.muli(tokens, e.index(hq))), [&] {
@@ -264,42 +187,14 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
       for (Value v : att.loadSlots(q, {t, h}))
         att.q.push_back(e.mul(v, scaleV));
     }
-
-    auto tokenMajor = [&](Value j) { return SmallVector<Value>{j, g}; };
-    auto headMajor = [&](Value c) { return SmallVector<Value>{g, c}; };
-    SmallVector<Value> st = att.initial();
-    // The template prefix: always visible.
-    st = att.range(st, zero, e.dim(tk, 0), tk, tokenMajor, tv, tokenMajor,
-                   nullptr);
-    // Memory chunks: the selected documents' chunks read in place.
-    if (mk && idx) {
-      st = e.loop(zero, e.loadIndex(count, {}), 1, st,
-                  [&](Value sel, ValueRange it) {
-                    Value doc = e.loadIndex(idx, {sel});
-                    Value c0 = e.loadIndex(coff, {doc});
-                    Value c1 = e.loadIndex(coff, {e.addi(doc, one)});
-                    return att.range(it, c0, c1, mk, headMajor, mv, headMajor,
-                                     nullptr);
-                  });
-    } else if (mk) {
-      st = att.range(st, zero, e.dim(mk, 1), mk, headMajor, mv, headMajor,
-                     nullptr);
-    }
-    // Local keys, then appended ones: valid ones, bottom-right causal over
-    // both together unless a block step. Query t sees combined index
-    // j <= L + A - T + t.
-    Value total = e.addi(localLen, appendLen);
-    Value limit = e.addi(e.subi(total, tokens), e.addi(t, one));
-    Value hi = block ? localLen : e.mini(localLen, limit);
-    st = att.range(st, zero, hi, lk, tokenMajor, lv, tokenMajor,
-                   [&](Value j) { return e.loadBool(valid, {j}); });
-    if (ak) {
-      Value appHi =
-          block ? appendLen : e.mini(appendLen, e.subi(limit, localLen));
-      appHi = e.maxi(appHi, zero);
-      st = att.range(st, zero, appHi, ak, tokenMajor, av, tokenMajor,
-                     [&](Value j) { return e.loadBool(avalid, {j}); });
-    }
+    SmallVector<Value> st = attendMemoryRanges(
+        e, m, block, t, tokens, g, att.initial(),
+        [&](ValueRange state, Value lo, Value hi, Value keys,
+            const KeyLocator &keyAt, Value values, const KeyLocator &valueAt,
+            const KeyFilter &filter) {
+          return att.range(state, lo, hi, keys, keyAt, values, valueAt,
+                           filter);
+        });
     att.finish(st, out, {t, h});
   });
   launch.threads = e.threads();

@@ -42,10 +42,6 @@ namespace {
 using Pred = arith::CmpIPredicate;
 using FPred = arith::CmpFPredicate;
 
-/// The lowest finite bf16: the reference's mask value (spec §4.3 step 4).
-constexpr double kLowest = -3.3895313892515355e38;
-/// Scores at or below this are never selected (spec §4.4).
-constexpr double kUnselectable = -1e9;
 /// Shared memory for prepared routing queries (bytes): 20 tokens of MSA-4B
 /// queries (32 heads x 128 x bf16), one block per SM with the merge's
 /// lists, under sm_90's 227 KiB.
@@ -53,76 +49,20 @@ constexpr int64_t kQueryTileBytes = 160 * 1024;
 /// Most routing tokens staged, whatever the head sizes.
 constexpr int64_t kMaxStagedTokens = 256;
 
-/// The lane layout of a head vector: `slots` vectors of `width` per lane at
-/// lane * width + 32 * width * slot; lanes >= `active` idle (d < 32).
-struct Split {
-  int64_t width = 1, slots = 1, active = kWarpSize;
-};
-
-FailureOr<Split> splitOf(Operation *op, int64_t d) {
-  Split s;
-  if (d % kWarpSize == 0) {
-    s.width = std::min<int64_t>(d / kWarpSize, kCudaMaxVectorBytes / 2);
-    s.slots = d / (kWarpSize * s.width);
-    return s;
-  }
-  if (d < kWarpSize) {
-    s.active = d;
-    return s;
-  }
-  return op->emitOpError() << "head dim " << d
-                           << " is neither below 32 nor a multiple of 32 "
-                              "(cuda lowering)";
-}
-
 struct Route {
   GpuEmitter &e;
-  Split split;
+  LaneSplit split;
   int64_t hq, hk, d;
   HeadReduce head;
   QueryReduce query;
   bool normalize, scale;
   Type storage;
 
-  Value offset(int64_t slot) {
-    return e.addi(e.muli(e.laneId(), e.index(split.width)),
-                  e.index(slot * kWarpSize * split.width));
-  }
-  Value holds() {
-    if (split.active == kWarpSize)
-      return e.i1(true);
-    return e.cmpi(Pred::ult, e.laneId(), e.index(split.active));
-  }
-
-  /// The lane's slots of mem[prefix..., :]; idle lanes get zeros.
   SmallVector<Value> slots(Value mem, SmallVector<Value> prefix) {
-    SmallVector<Value> v;
-    prefix.push_back(Value());
-    for (int64_t k = 0; k < split.slots; ++k) {
-      prefix.back() = offset(k);
-      if (split.active == kWarpSize) {
-        v.push_back(e.loadAligned(mem, prefix, split.width));
-        continue;
-      }
-      Value h = holds();
-      SmallVector<Value> idx(prefix);
-      idx.back() = e.select(h, idx.back(), e.index(0));
-      v.push_back(e.select(h, e.load(mem, idx, 1), e.f32(0.0)));
-    }
-    return v;
+    return split.load(e, mem, std::move(prefix));
   }
-
   void storeSlots(ArrayRef<Value> v, Value mem, SmallVector<Value> prefix) {
-    prefix.push_back(Value());
-    e.ifThen(holds(), [&] {
-      for (int64_t k = 0; k < split.slots; ++k) {
-        prefix.back() = offset(k);
-        if (split.width == 1)
-          e.store(v[k], mem, prefix);
-        else
-          e.storeAligned(v[k], mem, prefix);
-      }
-    });
+    split.store(e, v, mem, std::move(prefix));
   }
 
   /// NORM and SCALE of one head vector (spec §4.3 steps 1-2), rounded as
@@ -267,7 +207,7 @@ struct ChunkScorer {
         ShapedType::isDynamic(d))
       return op->emitOpError()
              << "needs static heads and head dim for the cuda lowering";
-    FailureOr<Split> split = splitOf(op, d);
+    FailureOr<LaneSplit> split = LaneSplit::of(op, d);
     if (failed(split))
       return failure();
     Route r{e, *split, hq, hk, d, head, query, normalize, scale,

@@ -37,28 +37,6 @@ namespace {
 
 using Pred = arith::CmpIPredicate;
 
-/// `m` with every dimension but the last collapsed ([rows, last]); a 1-D
-/// memref becomes one row.
-Value rowsOf(GpuEmitter &e, Value m) {
-  auto t = cast<MemRefType>(m.getType());
-  if (t.getRank() == 2)
-    return m;
-  if (t.getRank() == 1)
-    return memref::ExpandShapeOp::create(
-        e.b, e.loc, MemRefType::get({1, t.getDimSize(0)}, t.getElementType()),
-        m, ArrayRef<ReassociationIndices>{{0, 1}},
-        ArrayRef<OpFoldResult>{e.b.getIndexAttr(1),
-                               t.isDynamicDim(0)
-                                   ? OpFoldResult(e.dim(m, 0))
-                                   : OpFoldResult(
-                                         e.b.getIndexAttr(t.getDimSize(0)))});
-  ReassociationIndices lead;
-  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
-    lead.push_back(d);
-  return memref::CollapseShapeOp::create(
-      e.b, e.loc, m, ArrayRef<ReassociationIndices>{lead, {t.getRank() - 1}});
-}
-
 /// `m` flattened to one dimension.
 Value flat(GpuEmitter &e, Value m) {
   auto t = cast<MemRefType>(m.getType());
@@ -94,8 +72,8 @@ SmallVector<Value> laneLoop(
 LogicalResult emitRmsNorm(RmsNormOp op, const GpuKernelArgs &a, GpuEmitter &e,
                           Launch &launch) {
   int64_t rowsPerBlock = tileOf(op, "rows_per_block", 4);
-  Value x = rowsOf(e, a.operands[0]), w = a.operands[1];
-  Value y = rowsOf(e, a.results[0]);
+  Value x = collapseToRows(e, a.operands[0]), w = a.operands[1];
+  Value y = collapseToRows(e, a.results[0]);
   Type storage = elementTypeOf(x);
   int64_t vw = gpuVectorWidth(op, staticDim(x, 1));
   Value n = e.dim(x, 1), rows = e.dim(x, 0);

@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -256,9 +257,6 @@ Value GpuEmitter::orI(Value a, Value c) {
 Value GpuEmitter::notI(Value a) {
   return arith::XOrIOp::create(b, loc, a, i1(true));
 }
-Value GpuEmitter::maxi(Value a, Value c) {
-  return arith::MaxSIOp::create(b, loc, a, c);
-}
 
 Value GpuEmitter::upperSegment(Value offsets, Value n, Value t) {
   // Binary lifting: pos ends on the last s with offsets[s] <= t. Offsets
@@ -281,6 +279,63 @@ Value GpuEmitter::upperSegment(Value offsets, Value n, Value t) {
              return r;
            });
   return st[0];
+}
+
+FailureOr<LaneSplit> LaneSplit::of(Operation *op, int64_t d) {
+  LaneSplit s;
+  if (d % kWarpSize == 0) {
+    s.width = std::min<int64_t>(d / kWarpSize, kCudaMaxVectorBytes / 2);
+    s.slots = d / (kWarpSize * s.width);
+    return s;
+  }
+  if (d < kWarpSize) {
+    s.active = d;
+    return s;
+  }
+  return op->emitOpError() << "head dim " << d
+                           << " is neither below 32 nor a multiple of 32 "
+                              "(cuda lowering)";
+}
+
+Value LaneSplit::offset(GpuEmitter &e, int64_t slot) const {
+  return e.addi(e.muli(e.laneId(), e.index(width)),
+                e.index(slot * kWarpSize * width));
+}
+
+Value LaneSplit::holds(GpuEmitter &e) const {
+  if (active == kWarpSize)
+    return e.i1(true);
+  return e.cmpi(arith::CmpIPredicate::ult, e.laneId(), e.index(active));
+}
+
+SmallVector<Value> LaneSplit::load(GpuEmitter &e, Value mem,
+                                   SmallVector<Value> prefix) const {
+  SmallVector<Value> v;
+  prefix.push_back(Value());
+  for (int64_t k = 0; k < slots; ++k) {
+    prefix.back() = offset(e, k);
+    if (active == kWarpSize) {
+      v.push_back(e.loadAligned(mem, prefix, width));
+      continue;
+    }
+    // Idle lanes read element 0 and contribute nothing.
+    Value h = holds(e);
+    SmallVector<Value> idx(prefix);
+    idx.back() = e.select(h, idx.back(), e.index(0));
+    v.push_back(e.select(h, e.load(mem, idx, 1), e.f32(0.0)));
+  }
+  return v;
+}
+
+void LaneSplit::store(GpuEmitter &e, ArrayRef<Value> values, Value mem,
+                      SmallVector<Value> prefix) const {
+  prefix.push_back(Value());
+  e.ifThen(holds(e), [&] {
+    for (int64_t k = 0; k < slots; ++k) {
+      prefix.back() = offset(e, k);
+      e.storeAligned(values[k], mem, prefix);
+    }
+  });
 }
 
 } // namespace msa::codegen::cuda

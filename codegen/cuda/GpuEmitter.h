@@ -35,6 +35,30 @@ struct Launch {
   llvm::SmallVector<Term> grid;
 };
 
+class GpuEmitter;
+
+/// How a warp spreads a head vector of d elements over its lanes: `slots`
+/// vectors of `width` per lane, lane l's slot k at l width + 32 width k;
+/// lanes at or past `active` hold nothing (d < 32).
+struct LaneSplit {
+  int64_t width = 1, slots = 1, active = 32;
+
+  /// The split of `d`, or an error on `op` for a d it cannot spread (not
+  /// below 32 and not a multiple of 32).
+  static mlir::FailureOr<LaneSplit> of(mlir::Operation *op, int64_t d);
+
+  /// The first element of the lane's slot `slot`.
+  mlir::Value offset(GpuEmitter &e, int64_t slot) const;
+  /// Whether the lane holds elements (all lanes unless d < 32).
+  mlir::Value holds(GpuEmitter &e) const;
+  /// The lane's slots of mem[prefix..., :] as f32; idle lanes get zeros.
+  llvm::SmallVector<mlir::Value> load(GpuEmitter &e, mlir::Value mem,
+                                      llvm::SmallVector<mlir::Value> prefix) const;
+  /// Stores the lane's slots into mem[prefix..., :], rounding to its type.
+  void store(GpuEmitter &e, llvm::ArrayRef<mlir::Value> slots, mlir::Value mem,
+             llvm::SmallVector<mlir::Value> prefix) const;
+};
+
 class GpuEmitter : public Emitter {
 public:
   GpuEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::gpu::GPUModuleOp module,
@@ -94,7 +118,6 @@ public:
   mlir::Value andI(mlir::Value a, mlir::Value b);
   mlir::Value orI(mlir::Value a, mlir::Value b);
   mlir::Value notI(mlir::Value a);
-  mlir::Value maxi(mlir::Value a, mlir::Value b);
   /// The largest s in [0, n) with memref[s] <= t for a sorted i32 vector
   /// (segment offsets), or -1 if none; binary search.
   mlir::Value upperSegment(mlir::Value offsets, mlir::Value n, mlir::Value t);

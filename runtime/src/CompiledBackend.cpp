@@ -161,14 +161,7 @@ public:
     }
     s->valid.assign(static_cast<size_t>(q), 1);
     s->lastActive = q - 1;
-    for (int64_t l : config_.msa.routerLayers) {
-      const Tensor &idx = out.at("indices." + std::to_string(l));
-      const Tensor &cnt = out.at("count." + std::to_string(l));
-      s->indices.push_back(idx);
-      s->counts.push_back(cnt);
-      int32_t n = *cnt.as<int32_t>();
-      s->selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + n);
-    }
+    takeSelections(out, *s);
     s->logits = toF32(out.at("logits"));
     s->causalTokens = row.tokens;
     if (auto it = out.find("router_input"); it != out.end())
@@ -247,14 +240,7 @@ public:
     }
     s->valid.assign(static_cast<size_t>(n), 1);
     s->lastActive = n - 1;
-    for (int64_t l : config_.msa.routerLayers) {
-      const Tensor &idx = t.at("indices." + std::to_string(l));
-      const Tensor &cnt = t.at("count." + std::to_string(l));
-      s->indices.push_back(idx);
-      s->counts.push_back(cnt);
-      int32_t c = *cnt.as<int32_t>();
-      s->selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + c);
-    }
+    takeSelections(t, *s);
     s->logits = toF32(t.at("logits"));
     s->causalTokens = row.tokens;
     return std::unique_ptr<Session>(std::move(s));
@@ -307,6 +293,20 @@ public:
   CompiledModel &model() { return *model_; }
 
 private:
+  /// Every router layer's selection from a prefill's outputs: for decode
+  /// steps (indices, count) and for the caller (the selected ids).
+  void takeSelections(const CompiledModel::TensorMap &out,
+                      CompiledSession &s) const {
+    for (int64_t l : config_.msa.routerLayers) {
+      const Tensor &idx = out.at("indices." + std::to_string(l));
+      const Tensor &cnt = out.at("count." + std::to_string(l));
+      s.indices.push_back(idx);
+      s.counts.push_back(cnt);
+      int32_t n = *cnt.as<int32_t>();
+      s.selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + n);
+    }
+  }
+
   /// Template K/V and the bank, the inputs every stage-2/3 entry reads.
   /// On a device with its own memory they are uploaded once per memory,
   /// not on every prefill and decode step.

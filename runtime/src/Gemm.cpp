@@ -87,16 +87,22 @@ void blockedRows(const float *a, const float *b, float *c, int64_t r0,
 
 } // namespace
 
-Status GemmProvider::run(const Tensor &a, const Tensor &b, Tensor &c,
-                         bool cacheB) {
+Status checkGemmShapes(const Tensor &a, const Tensor &b, const Tensor &c) {
   if (a.shape.size() != 2 || b.shape.size() != 2 || c.shape.size() != 2)
     return invalidArgument("gemm: expected rank-2 operands, got " +
                            a.describe() + " x " + b.describe() + " -> " +
                            c.describe());
-  const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[0];
-  if (b.shape[1] != k || c.shape[0] != m || c.shape[1] != n)
+  if (b.shape[1] != a.shape[1] || c.shape[0] != a.shape[0] ||
+      c.shape[1] != b.shape[0])
     return invalidArgument("gemm: shapes do not fit: " + a.describe() + " x " +
                            b.describe() + "^T -> " + c.describe());
+  return Status::ok();
+}
+
+Status GemmProvider::run(const Tensor &a, const Tensor &b, Tensor &c,
+                         bool cacheB) {
+  MSA_RETURN_IF_ERROR(checkGemmShapes(a, b, c));
+  const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[0];
   if (m == 0 || n == 0)
     return Status::ok();
   std::vector<float> aScratch, bScratch;

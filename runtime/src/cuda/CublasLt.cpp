@@ -6,6 +6,10 @@
 
 #include "msa/runtime/cuda/CublasLt.h"
 
+#include "msa/runtime/Gemm.h"
+
+#include "LoadOnce.h"
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -77,29 +81,10 @@ CublasLtLibrary::~CublasLtLibrary() {
 }
 
 StatusOr<const CublasLtLibrary *> CublasLtLibrary::get() {
-  // Kept until exit, like the driver (CudaDriver::get).
-  static std::mutex mutex;
-  static auto *cache =
-      new std::map<std::vector<std::string>, StatusOr<const CublasLtLibrary *>>;
-  const std::vector<std::string> names = libraryNames();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache->find(names);
-  if (it != cache->end())
-    return it->second;
-  StatusOr<std::unique_ptr<CublasLtLibrary>> loaded = load(names);
-  StatusOr<const CublasLtLibrary *> result =
-      loaded.isOk() ? StatusOr<const CublasLtLibrary *>(loaded->release())
-                    : StatusOr<const CublasLtLibrary *>(loaded.status());
-  if (!result.isOk() && std::getenv(kCublasLtLibraryEnv))
-    result = Status(result.status().code(), result.status().message() +
-                                                " (named by " +
-                                                kCublasLtLibraryEnv + ")");
-  if (result.isOk()) {
-    const CublasLtLibrary *expected = nullptr;
-    namingLibrary.compare_exchange_strong(expected, *result);
-  }
-  cache->emplace(names, result);
-  return result;
+  return loadOnce<CublasLtLibrary>(
+      libraryNames(), kCublasLtLibraryEnv,
+      [](const std::vector<std::string> &names) { return load(names); },
+      namingLibrary);
 }
 
 std::string cublasStatusName(cublasStatus_t status) {
@@ -285,14 +270,8 @@ StatusOr<const CublasLtGemm::Plan *> CublasLtGemm::plan(const PlanKey &key,
 }
 
 Status CublasLtGemm::run(const Tensor &a, const Tensor &b, Tensor &c) {
-  if (a.shape.size() != 2 || b.shape.size() != 2 || c.shape.size() != 2)
-    return invalidArgument("gemm: expected rank-2 operands, got " +
-                           a.describe() + " x " + b.describe() + " -> " +
-                           c.describe());
+  MSA_RETURN_IF_ERROR(checkGemmShapes(a, b, c));
   const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[0];
-  if (b.shape[1] != k || c.shape[0] != m || c.shape[1] != n)
-    return invalidArgument("gemm: shapes do not fit: " + a.describe() + " x " +
-                           b.describe() + "^T -> " + c.describe());
   const std::pair<const char *, const Tensor *> operands[] = {
       {"a", &a}, {"b", &b}, {"c", &c}};
   for (const auto &[role, t] : operands) {

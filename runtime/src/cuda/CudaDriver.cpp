@@ -6,6 +6,8 @@
 
 #include "msa/runtime/cuda/CudaDriver.h"
 
+#include "LoadOnce.h"
+
 #include <dlfcn.h>
 
 #include <atomic>
@@ -68,30 +70,9 @@ CudaDriver::~CudaDriver() {
 }
 
 StatusOr<const CudaDriver *> CudaDriver::get() {
-  // Drivers stay loaded until exit: tensors freed by static destructors may
-  // still call into them. One entry per library name, so a test may point
-  // MSA_CUDA_DRIVER elsewhere after the real driver was loaded.
-  static std::mutex mutex;
-  static auto *cache = new std::map<std::string, StatusOr<const CudaDriver *>>;
-  const std::string library = libraryName();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache->find(library);
-  if (it != cache->end())
-    return it->second;
-  StatusOr<std::unique_ptr<CudaDriver>> loaded = load(library);
-  StatusOr<const CudaDriver *> result =
-      loaded.isOk() ? StatusOr<const CudaDriver *>(loaded->release())
-                    : StatusOr<const CudaDriver *>(loaded.status());
-  if (!result.isOk() && std::getenv(kDriverLibraryEnv))
-    result = Status(result.status().code(), result.status().message() +
-                                                " (named by " +
-                                                kDriverLibraryEnv + ")");
-  if (result.isOk()) {
-    const CudaDriver *expected = nullptr;
-    namingDriver.compare_exchange_strong(expected, *result);
-  }
-  cache->emplace(library, result);
-  return result;
+  return loadOnce<CudaDriver>(
+      libraryName(), kDriverLibraryEnv,
+      [](const std::string &library) { return load(library); }, namingDriver);
 }
 
 std::string cudaResultName(CUresult result) {

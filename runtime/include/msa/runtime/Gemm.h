@@ -25,6 +25,10 @@
 
 namespace msa::runtime {
 
+/// The GEMM contract's shape check: a [M, K], b [N, K], c [M, N], every
+/// operand of rank 2; one line naming the shapes otherwise.
+Status checkGemmShapes(const Tensor &a, const Tensor &b, const Tensor &c);
+
 class GemmProvider {
 public:
   enum class Kind { kBlas, kFallback };
