@@ -64,4 +64,42 @@ TEST(KernelConfig, AttentionBlocksKeysAndRoutingHasBlocks) {
   EXPECT_EQ(chooseTiles(t, KernelFamily::kRoute, 128).routeBlocks, 64);
 }
 
+TEST(KernelConfig, CudaTargetsAndTheirTiles) {
+  TargetInfo t;
+  ASSERT_TRUE(TargetInfo::parse("cuda:sm_90", "x86-64-v3", t));
+  EXPECT_EQ(t.kind, TargetInfo::Kind::kCuda);
+  EXPECT_EQ(t.smVersion, 90);
+  TargetInfo other;
+  EXPECT_FALSE(TargetInfo::parse("cuda:sm_80", "x86-64-v3", other));
+  EXPECT_FALSE(TargetInfo::parse("gpu", "x86-64-v3", other));
+  ASSERT_TRUE(TargetInfo::parse("cpu", "x86-64-v4", other));
+  EXPECT_EQ(other.kind, TargetInfo::Kind::kCpu);
+  EXPECT_EQ(other.cpuVectorF32, kCpuAvx512F32Lanes);
+
+  for (KernelFamily f :
+       {KernelFamily::kRowwise, KernelFamily::kEncodeAttention,
+        KernelFamily::kMemoryAttention, KernelFamily::kRoute})
+    for (int64_t inner : {1, 6, 16, 20, 64, 128, 2560}) {
+      KernelTiles tiles = chooseTiles(t, f, inner);
+      // Whole warps, at most a block's threads, 16-byte vectors at most.
+      EXPECT_EQ(tiles.threads % kWarpSize, 0);
+      EXPECT_LE(tiles.threads, 1024);
+      EXPECT_EQ(inner % tiles.vectorWidth, 0);
+      EXPECT_LE(tiles.vectorWidth * 2, kCudaMaxVectorBytes);
+      EXPECT_FALSE(tiles.reason.empty());
+    }
+  // A warp per row in row-wise kernels; encode attention's tiles need a
+  // thread pair per query row; routing fills the SMs.
+  KernelTiles row = chooseTiles(t, KernelFamily::kRowwise, 64);
+  EXPECT_EQ(row.rowsPerBlock * kWarpSize, row.threads);
+  KernelTiles enc = chooseTiles(t, KernelFamily::kEncodeAttention, 128);
+  EXPECT_EQ(enc.threads, 2 * enc.blockM);
+  EXPECT_EQ(enc.blockN % 2, 0);
+  KernelTiles mem = chooseTiles(t, KernelFamily::kMemoryAttention, 128);
+  EXPECT_EQ(mem.rowsPerBlock * kWarpSize, mem.threads);
+  EXPECT_EQ(chooseTiles(t, KernelFamily::kRoute, 128).routeBlocks %
+                kSm90MultiProcessors,
+            0);
+}
+
 } // namespace
