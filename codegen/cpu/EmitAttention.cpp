@@ -15,6 +15,7 @@
 
 #include "Emitters.h"
 
+#include "common/EncodeDocsArgs.h"
 #include "common/MemoryAttention.h"
 
 #include "msa/Codegen/KernelInterface.h"
@@ -160,19 +161,11 @@ double scaleOf(FloatAttr scale, int64_t d) {
 }
 
 LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
-  Value q = a.operands[0], k = a.operands[1], v = a.operands[2];
-  Value seg = a.operands[3];
-  Value router = op.getRouterKey() ? a.operands[4] : Value();
-  Value out = a.results[0];
-  unsigned r = 1;
-  Value rotatedOut = op.getEmitRotatedKey() ? a.results[r++] : Value();
-  Value kbar, vbar, rbar;
-  if (op.getChunkSizeAttr()) {
-    kbar = a.results[r++];
-    vbar = a.results[r++];
-    if (router)
-      rbar = a.results[r++];
-  }
+  EncodeDocsArgs args = EncodeDocsArgs::of(op, a.operands, a.results);
+  Value q = args.q, k = args.k, v = args.v, seg = args.segments;
+  Value router = args.router, out = args.out, rotatedOut = args.rotatedKey;
+  Value kbar = args.pooledKey, vbar = args.pooledValue,
+        rbar = args.pooledRouter;
   Type storage = elementTypeOf(q);
   int64_t d = staticDim(q, 2), hq = staticDim(q, 1), hk = staticDim(k, 1);
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||

@@ -21,6 +21,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <functional>
+
 using namespace mlir;
 using msa::runtime::ModelConfig;
 
@@ -447,6 +449,67 @@ void buildRoutePrefill(OpBuilder &b, ModuleOp m, const ModelConfig &c,
   e.finish();
 }
 
+/// A KV cache of the first `layers` layers as inputs (cache_key.L,
+/// cache_value.L of `dim` rows, and cache_valid).
+struct CacheInputs {
+  SmallVector<Value> keys, values;
+  Value valid;
+};
+
+CacheInputs cacheInputs(EntryBuilder &e, LayerMath &L, int64_t layers,
+                        StringRef dim) {
+  CacheInputs cache;
+  auto type = L.t({kDyn, e.c.numKvHeads, e.c.headDim});
+  for (int64_t l = 0; l < layers; ++l) {
+    cache.keys.push_back(
+        e.input("cache_key." + std::to_string(l), type, {dim, "", ""}));
+    cache.values.push_back(
+        e.input("cache_value." + std::to_string(l), type, {dim, "", ""}));
+  }
+  cache.valid =
+      e.input("cache_valid", RankedTensorType::get({kDyn}, e.b.getI1Type()),
+              {dim});
+  return cache;
+}
+
+/// Layers [0, count) over new tokens that follow a KV cache: each attends
+/// to the template, `memory(l)` (gathered chunks, or none), the cache and
+/// the new tokens with `mode`; outputs every layer's key.L and value.L of
+/// the new tokens and their router_input. Returns the hidden states.
+Value cachedLayers(
+    EntryBuilder &e, LayerMath &L, Value x, int64_t count, Value positions,
+    int64_t templateLen, ArrayRef<Value> tk, ArrayRef<Value> tv,
+    const CacheInputs &cache, Value valid, CausalMode mode,
+    const std::function<std::pair<Value, Value>(int64_t)> &memory) {
+  OpBuilder &b = e.b;
+  Value localValid =
+      tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cache.valid, valid});
+  const int64_t first = firstRouterLayer(e.c);
+  for (int64_t l = 0; l < count; ++l) {
+    if (l == first)
+      e.output("router_input", x);
+    LayerMath::Qkv p = L.project(l, x);
+    Value q = L.ropeGlobal(p.q, positions, templateLen);
+    Value key = L.ropeGlobal(p.k, positions, templateLen);
+    // The new tokens follow the cache.
+    Value lk =
+        tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cache.keys[l], key});
+    Value lv =
+        tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cache.values[l], p.v});
+    auto [gk, gv] = memory(l);
+    Value attn =
+        SparseAttentionOp::create(b, e.loc, q.getType(), q, tk[l], tv[l], gk,
+                                  gv, lk, lv, localValid, mode, FloatAttr());
+    std::string s = std::to_string(l);
+    e.output("key." + s, key);
+    e.output("value." + s, p.v);
+    x = L.finish(l, x, attn);
+  }
+  if (first >= count)
+    e.output("router_input", x);
+  return x;
+}
+
 /// The layers below the first router layer for new tokens after a reused
 /// prefix: they attend to the template, the prefix's cached K/V and
 /// causally to each other (as in a full prefill), at positions from
@@ -463,37 +526,16 @@ void buildPrefillHead(OpBuilder &b, ModuleOp m, const ModelConfig &c,
   Value start = e.input("start", RankedTensorType::get({}, i32));
   SmallVector<Value> tk, tv;
   templateInputs(e, L, templateLen, tk, tv);
-  SmallVector<Value> cacheK, cacheV;
-  auto cacheType = L.t({kDyn, c.numKvHeads, c.headDim});
-  for (int64_t l = 0; l < first; ++l) {
-    cacheK.push_back(e.input("cache_key." + std::to_string(l), cacheType,
-                             {"P", "", ""}));
-    cacheV.push_back(e.input("cache_value." + std::to_string(l), cacheType,
-                             {"P", "", ""}));
-  }
-  Value cacheValid =
-      e.input("cache_valid", RankedTensorType::get({kDyn}, i1), {"P"});
+  CacheInputs cache = cacheInputs(e, L, first, "P");
   e.addWeights(elem);
   e.startBody();
 
-  Value x = L.embed(tokens);
-  Value localValid = tensor::ConcatOp::create(b, e.loc, 0,
-                                              ValueRange{cacheValid, valid});
-  for (int64_t l = 0; l < first; ++l) {
-    LayerMath::Qkv p = L.project(l, x);
-    Value q = L.ropeGlobal(p.q, start, templateLen);
-    Value key = L.ropeGlobal(p.k, start, templateLen);
-    Value lk = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheK[l], key});
-    Value lv = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheV[l], p.v});
-    Value attn = SparseAttentionOp::create(
-        b, e.loc, q.getType(), q, tk[l], tv[l], Value(), Value(), lk, lv,
-        localValid, CausalMode::BottomRight, FloatAttr());
-    std::string s = std::to_string(l);
-    e.output("key." + s, key);
-    e.output("value." + s, p.v);
-    x = L.finish(l, x, attn);
-  }
-  e.output("router_input", x);
+  // Attention as in a full prefill: causal, bottom-right aligned over the
+  // prefix and the new tokens.
+  cachedLayers(e, L, L.embed(tokens), first, start, templateLen, tk, tv, cache,
+               valid, CausalMode::BottomRight, [](int64_t) {
+                 return std::pair<Value, Value>();
+               });
   e.finish();
 }
 
@@ -540,50 +582,26 @@ void buildDecodeStep(OpBuilder &b, ModuleOp m, const ModelConfig &c, Type elem,
     counts.push_back(
         e.input("count." + std::to_string(l), RankedTensorType::get({}, i32)));
   }
-  SmallVector<Value> cacheK, cacheV;
-  auto cacheType = L.t({kDyn, c.numKvHeads, c.headDim});
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    cacheK.push_back(e.input("cache_key." + std::to_string(l), cacheType,
-                             {"L", "", ""}));
-    cacheV.push_back(e.input("cache_value." + std::to_string(l), cacheType,
-                             {"L", "", ""}));
-  }
-  Value cacheValid =
-      e.input("cache_valid", RankedTensorType::get({kDyn}, i1), {"L"});
+  CacheInputs cache = cacheInputs(e, L, c.numLayers, "L");
   e.addWeights(elem);
   e.startBody();
 
-  Value x = L.embed(tokens);
-  Value localValid = tensor::ConcatOp::create(b, e.loc, 0,
-                                              ValueRange{cacheValid, valid});
-  const int64_t first = firstRouterLayer(c);
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    if (l == first)
-      e.output("router_input", x);
-    LayerMath::Qkv p = L.project(l, x);
-    Value q = L.ropeGlobal(p.q, positions, templateLen);
-    Value key = L.ropeGlobal(p.k, positions, templateLen);
-    // The step's tokens follow the cache and see each other (§5).
-    Value lk = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheK[l], key});
-    Value lv = tensor::ConcatOp::create(b, e.loc, 0, ValueRange{cacheV[l], p.v});
-    Value gk, gv;
-    if (int64_t r = c.routerIndex(l); r >= 0) {
-      auto memType = L.t({c.numKvHeads, kDyn, c.headDim});
-      gk = GatherChunksOp::create(b, e.loc, memType, bank.keys[r], indices[r],
-                                  counts[r], bank.chunkOffsets);
-      gv = GatherChunksOp::create(b, e.loc, memType, bank.values[r],
-                                  indices[r], counts[r], bank.chunkOffsets);
-    }
-    Value attn = SparseAttentionOp::create(b, e.loc, q.getType(), q, tk[l],
-                                           tv[l], gk, gv, lk, lv, localValid,
-                                           CausalMode::Block, FloatAttr());
-    std::string s = std::to_string(l);
-    e.output("key." + s, key);
-    e.output("value." + s, p.v);
-    x = L.finish(l, x, attn);
-  }
-  if (first == c.numLayers)
-    e.output("router_input", x);
+  // The step's tokens see each other whatever their order (§5); router
+  // layers read the chunks the prefill selected.
+  Value x = cachedLayers(
+      e, L, L.embed(tokens), c.numLayers, positions, templateLen, tk, tv, cache,
+      valid, CausalMode::Block, [&](int64_t l) -> std::pair<Value, Value> {
+        int64_t r = c.routerIndex(l);
+        if (r < 0)
+          return {};
+        auto memType = L.t({c.numKvHeads, kDyn, c.headDim});
+        return {GatherChunksOp::create(b, e.loc, memType, bank.keys[r],
+                                       indices[r], counts[r],
+                                       bank.chunkOffsets),
+                GatherChunksOp::create(b, e.loc, memType, bank.values[r],
+                                       indices[r], counts[r],
+                                       bank.chunkOffsets)};
+      });
   e.output("logits", L.lastLogits(x));
   e.finish();
 }

@@ -303,29 +303,42 @@ bool sameUpToNearTies(const std::vector<std::vector<int32_t>> &got,
   return true;
 }
 
+/// The Memory Interleave tests' model (the tiny preset, seed 7) and an
+/// engine over its bundle for the test target.
+class CompiledInterleave : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = tempDir();
+    ASSERT_FALSE(dir.empty());
+    model = joinPath(dir, "model");
+    ASSERT_TRUE(writeRandomCheckpoint(model, base(), 7).isOk());
+    std::string bundle = msa::test::bundleFor(
+        "model_interleave", msa::test::slurp(joinPath(model, "config.json")),
+        "--model " + model, dir);
+    ASSERT_FALSE(bundle.empty());
+    if (msa::test::compileOnly())
+      GTEST_SKIP() << "compile only";
+    EngineOptions co;
+    co.backend = msa::test::testBackend();
+    co.bundle = bundle;
+    co.threads = 2;
+    StatusOr<std::unique_ptr<Engine>> e = Engine::open(model, co);
+    ASSERT_TRUE(e.isOk()) << e.status().message();
+    compiled = std::move(e).value();
+  }
+  void TearDown() override { (void)removeTree(dir); }
+
+  std::string dir, model;
+  std::unique_ptr<Engine> compiled;
+};
+
 // Memory Interleave through a compiled bundle, driven by forced tokens so
 // every call's text is fixed: the same calls, prompts and transcript as
 // the reference backend, and each call's routing the reference's (up to
 // near-ties).
-TEST(CompiledInterleave, ForcedExchangeMatchesTheReference) {
-  std::string dir = tempDir();
-  ASSERT_FALSE(dir.empty());
-  std::string model = joinPath(dir, "model");
-  ASSERT_TRUE(writeRandomCheckpoint(model, base(), 7).isOk());
-  std::string bundle = msa::test::bundleFor(
-      "model_interleave", msa::test::slurp(joinPath(model, "config.json")),
-      "--model " + model, dir);
-  ASSERT_FALSE(bundle.empty());
-  if (msa::test::compileOnly())
-    GTEST_SKIP() << "compile only";
+TEST_F(CompiledInterleave, ForcedExchangeMatchesTheReference) {
   StatusOr<std::unique_ptr<Engine>> ref = Engine::open(model, EngineOptions());
   ASSERT_TRUE(ref.isOk()) << ref.status().message();
-  EngineOptions co;
-  co.backend = msa::test::testBackend();
-  co.bundle = bundle;
-  co.threads = 2;
-  StatusOr<std::unique_ptr<Engine>> compiled = Engine::open(model, co);
-  ASSERT_TRUE(compiled.isOk()) << compiled.status().message();
 
   std::vector<Document> docs{{"", "Erik Watts is the son of Bill Watts."},
                              {"", "Bill Watts was born on May 5, 1939."},
@@ -344,7 +357,7 @@ TEST(CompiledInterleave, ForcedExchangeMatchesTheReference) {
   StatusOr<InterleaveResult> want =
       (*ref)->interleave(*memory, texts, question, o);
   StatusOr<InterleaveResult> got =
-      (*compiled)->interleave(*memory, texts, question, o);
+      compiled->interleave(*memory, texts, question, o);
   ASSERT_TRUE(want.isOk()) << want.status().message();
   ASSERT_TRUE(got.isOk()) << got.status().message();
   ASSERT_EQ(got->calls.size(), 3u);
@@ -372,41 +385,24 @@ TEST(CompiledInterleave, ForcedExchangeMatchesTheReference) {
     EXPECT_GT(got->calls[i].reusedTokens, 0) << "call " << i;
   o.reusePrefix = false;
   StatusOr<InterleaveResult> scratch =
-      (*compiled)->interleave(*memory, texts, question, o);
+      compiled->interleave(*memory, texts, question, o);
   ASSERT_TRUE(scratch.isOk()) << scratch.status().message();
   EXPECT_EQ(scratch->transcript, got->transcript);
   for (size_t i = 0; i < got->calls.size(); ++i)
     EXPECT_EQ(scratch->calls[i].selected, got->calls[i].selected) << i;
-  (void)removeTree(dir);
 }
 
 // The split prefill of a compiled bundle: prefill_head over a prefix's
 // cached K/V then prefill_tail from the hidden states gives what
 // route_prefill gives for the whole row (within rounding: the new tokens'
 // attention is computed apart from the prefix's).
-TEST(CompiledInterleave, ContinuingPrefillMatchesAFullPrefill) {
-  std::string dir = tempDir();
-  ASSERT_FALSE(dir.empty());
-  std::string model = joinPath(dir, "model");
-  ASSERT_TRUE(writeRandomCheckpoint(model, base(), 7).isOk());
-  std::string bundle = msa::test::bundleFor(
-      "model_interleave", msa::test::slurp(joinPath(model, "config.json")),
-      "--model " + model, dir);
-  ASSERT_FALSE(bundle.empty());
-  if (msa::test::compileOnly())
-    GTEST_SKIP() << "compile only";
-  EngineOptions co;
-  co.backend = msa::test::testBackend();
-  co.bundle = bundle;
-  co.threads = 2;
-  StatusOr<std::unique_ptr<Engine>> e = Engine::open(model, co);
-  ASSERT_TRUE(e.isOk()) << e.status().message();
+TEST_F(CompiledInterleave, ContinuingPrefillMatchesAFullPrefill) {
   Rng rng(77);
   StatusOr<PooledMemory> memory =
-      (*e)->encode(corpus(rng, {40, 90, 12, 64, 150, 7}));
+      compiled->encode(corpus(rng, {40, 90, 12, 64, 150, 7}));
   ASSERT_TRUE(memory.isOk()) << memory.status().message();
-  Backend &b = (*e)->backend();
-  PromptRow first = questionRow((*e)->tokenizer(), "Who wrote it?");
+  Backend &b = compiled->backend();
+  PromptRow first = questionRow(compiled->tokenizer(), "Who wrote it?");
   StatusOr<std::unique_ptr<Session>> s = b.prefill(*memory, first);
   ASSERT_TRUE(s.isOk()) << s.status().message();
   std::vector<int32_t> fed = first.tokens;
@@ -417,7 +413,7 @@ TEST(CompiledInterleave, ContinuingPrefillMatchesAFullPrefill) {
   std::string text = interleave::firstPromptText("Who wrote it?") +
                      "[1]<|object_ref_end|>[1]. some evidence text\n"
                      "<|object_ref_end|>";
-  PromptRow later = regenerateRow((*e)->tokenizer(), text);
+  PromptRow later = regenerateRow(compiled->tokenizer(), text);
   ASSERT_GT(later.tokens.size(), fed.size());
   ASSERT_TRUE(std::equal(fed.begin(), fed.end(), later.tokens.begin()));
   int64_t reused = 0;
@@ -433,7 +429,6 @@ TEST(CompiledInterleave, ContinuingPrefillMatchesAFullPrefill) {
   ASSERT_TRUE(b.decode(*memory, **cont, {42}, {1}).isOk());
   ASSERT_TRUE(b.decode(*memory, **full, {42}, {1}).isOk());
   EXPECT_LT(relativeError((*cont)->logits, (*full)->logits), 1e-2);
-  (void)removeTree(dir);
 }
 
 TEST(CompiledModel, RefusesABundleOfAnotherModel) {

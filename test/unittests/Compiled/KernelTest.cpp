@@ -294,6 +294,14 @@ std::unique_ptr<CompiledModel> compile(const std::string &stem,
   return std::move(*m);
 }
 
+/// Compiles `ir` as `stem` into `var`: skips the test in compile-only runs
+/// (TestTarget.h) and stops it if compiling failed.
+#define COMPILE_OR_SKIP(var, stem, ir)                                         \
+  std::unique_ptr<CompiledModel> var = compile(stem, ir);                      \
+  if (compileOnly())                                                           \
+    GTEST_SKIP() << "compile only";                                            \
+  ASSERT_TRUE(var)
+
 /// Runs `entry`; an empty map (and a test failure) on error.
 CompiledModel::TensorMap
 run(CompiledModel &m, const std::string &entry,
@@ -416,10 +424,7 @@ TEST(CompiledKernels, RmsNorm) {
     f.result("%y", xt, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("rms_norm", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "rms_norm", ir);
   Rng rng(11);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.rms_norm"});
@@ -463,10 +468,7 @@ TEST(CompiledKernels, SwiGlu) {
     f.result("%y", t, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("swiglu", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "swiglu", ir);
   Rng rng(12);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.swiglu"});
@@ -512,10 +514,7 @@ TEST(CompiledKernels, ElementwiseResidual) {
     f.result("%y", t, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("elementwise", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "elementwise", ir);
   Rng rng(13);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"arith." + c.op});
@@ -568,10 +567,7 @@ TEST(CompiledKernels, Embedding) {
     f.result("%y", ot, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("embedding", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "embedding", ir);
   Rng rng(14);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.embedding"});
@@ -632,10 +628,7 @@ TEST(CompiledKernels, RopeDocumentMode) {
     f.result("%y", xt, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("rope_document", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "rope_document", ir);
 
   // (tokens, segment offsets): odd lengths, a token-free segment, tokens
   // before the first and after the last segment (left alone), no segment at
@@ -698,10 +691,7 @@ TEST(CompiledKernels, RopeGlobalMode) {
     f.result("%y", xt, "y");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("rope_global", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "rope_global", ir);
   Rng rng(22);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.rope"});
@@ -750,10 +740,7 @@ TEST(CompiledKernels, ChunkOffsets) {
     f.result("%o", st, "offsets");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("chunk_offsets", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "chunk_offsets", ir);
   const std::vector<std::vector<int32_t>> layouts = {
       {0},                          // no document
       {7},                          // no document, offset 7
@@ -805,10 +792,7 @@ TEST(CompiledKernels, ChunkPool) {
     f.result("%y", ot, "pooled", {"", "C", ""});
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("chunk_pool", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "chunk_pool", ir);
   Rng rng(31);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.chunk_pool"});
@@ -958,10 +942,7 @@ TEST(CompiledKernels, DocAttention) {
     }
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("doc_attention", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "doc_attention", ir);
 
   // (tokens, segments): a 3-token template head then documents of odd
   // lengths (1 token, 7, 19, a token-free one); one long document; packed
@@ -1063,10 +1044,7 @@ void checkTokensOutsideSegments(
       f.result("%kr", kt, "rotated_key");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile(stem, ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, stem, ir);
   Rng rng(42);
   for (bool rope : {false, true}) {
     std::string entry = rope ? "outside_rope" : "outside_plain";
@@ -1115,10 +1093,10 @@ TEST(CompiledKernels, DocAttentionTokensOutsideSegments) {
                              {{12, {2, 5, 9}}, {7, {0, 4}}, {6, {3, 6}}});
 }
 
-// Disabled: with no segment at all (segments = [s0]) the encode_docs grid
-// (gridFor in codegen/lib/KernelInterface.cpp: one item per segment) is
-// empty, so the launch is skipped and the output, which should be all
-// zeros (and the unrotated keys), is left uninitialised.
+// With no segment at all (segments = [s0]) every token is outside: the
+// outputs are zeros and the unrotated keys, written by the launch even
+// though there is no document (cpu: the grid's extra item; cuda: every
+// tile's rows).
 TEST(CompiledKernels, DocAttentionWithoutSegments) {
   checkTokensOutsideSegments("doc_attention_no_segments", {{5, {0}}, {4, {4}}});
 }
@@ -1318,10 +1296,7 @@ TEST(CompiledKernels, Routing) {
   std::string ir;
   for (const Case &c : cases)
     ir += routeFunc(c.entry, c.p, c.h, c.r, c.k, c.unfused);
-  std::unique_ptr<CompiledModel> m = compile("routing", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "routing", ir);
 
   Rng rng(51);
   for (const Case &c : cases) {
@@ -1637,22 +1612,15 @@ TEST(CompiledKernels, SparseAttention) {
   std::string ir;
   for (const AttentionCase &c : cases)
     ir += attentionFunc(c);
-  std::unique_ptr<CompiledModel> m = compile("sparse_attention", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "sparse_attention", ir);
   Rng rng(61);
   for (const AttentionCase &c : cases)
     checkAttention(*m, c, rng);
 }
 
-// Disabled: a sparse_attention whose local keys are concatenations but
-// whose memory is not gathered and whose queries are not rotated stays a
-// sparse_attention until msa-form-kernels, which runs after
-// msa-fuse-assembly; FuseConcatIntoAppend (passes/lib/FuseAssembly.cpp)
-// matches memory_attention only, so the tensor.concat ops are never fused
-// and plan extraction rejects them ("'tensor.concat' op cannot appear in an
-// execution plan").
+// A sparse_attention whose local keys are concatenations but whose memory
+// is not gathered and whose queries are not rotated: msa-fuse-assembly
+// folds the concatenations into its appended keys too.
 TEST(CompiledKernels, SparseAttentionAppendWithoutRope) {
   using CM = ref::CausalMode;
   const std::vector<AttentionCase> cases = {{"append_block",
@@ -1672,10 +1640,7 @@ TEST(CompiledKernels, SparseAttentionAppendWithoutRope) {
   std::string ir;
   for (const AttentionCase &c : cases)
     ir += attentionFunc(c);
-  std::unique_ptr<CompiledModel> m = compile("append_without_rope", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "append_without_rope", ir);
   Rng rng(62);
   for (const AttentionCase &c : cases)
     checkAttention(*m, c, rng);
@@ -1758,10 +1723,7 @@ TEST(CompiledKernels, ChunkLevelEdgeCases) {
     f.result("%o", qt, "out");
     ir += f.text();
   }
-  std::unique_ptr<CompiledModel> m = compile("edge_cases", ir);
-  if (compileOnly())
-    GTEST_SKIP() << "compile only";
-  ASSERT_TRUE(m);
+  COMPILE_OR_SKIP(m, "edge_cases", ir);
   EXPECT_EQ(launchedOps(*m, "encode_no_docs"), Ops{"msa.encode_docs"});
   EXPECT_EQ(launchedOps(*m, "route_no_docs"),
             Ops({"msa.route_topk", "msa.topk_merge"}));
