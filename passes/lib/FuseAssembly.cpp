@@ -110,6 +110,24 @@ bool splitsDiffer(std::pair<Value, Value> k, std::pair<Value, Value> v,
          differ(k.second, v.second) || differ(k.second, valid.second);
 }
 
+/// Keys, values and validity each as (cache, step): the local operands of an
+/// attention op that are concatenations splitting at the same row.
+struct LocalSplit {
+  std::pair<Value, Value> key, value, valid;
+};
+
+template <typename OpTy>
+FailureOr<LocalSplit> splitLocal(OpTy op, PatternRewriter &rewriter) {
+  auto k = concatParts(op.getLocalKey());
+  auto v = concatParts(op.getLocalValue());
+  auto valid = concatParts(op.getLocalValid());
+  if (!k || !v || !valid)
+    return rewriter.notifyMatchFailure(op, "local keys not concatenations");
+  if (splitsDiffer(*k, *v, *valid))
+    return rewriter.notifyMatchFailure(op, "concatenations split differently");
+  return LocalSplit{*k, *v, *valid};
+}
+
 /// local = concat(cache, new) for keys, values and validity -> local =
 /// cache, append = new: a decode step attends to its KV cache and its own
 /// tokens without copying the cache.
@@ -120,21 +138,17 @@ struct FuseConcatIntoAppend : OpRewritePattern<MemoryAttentionOp> {
                                 PatternRewriter &rewriter) const override {
     if (op.getAppendKey())
       return rewriter.notifyMatchFailure(op, "already appends");
-    auto k = concatParts(op.getLocalKey());
-    auto v = concatParts(op.getLocalValue());
-    auto valid = concatParts(op.getLocalValid());
-    if (!k || !v || !valid)
-      return rewriter.notifyMatchFailure(op, "local keys not concatenations");
-    if (splitsDiffer(*k, *v, *valid))
-      return rewriter.notifyMatchFailure(op,
-                                         "concatenations split differently");
+    FailureOr<LocalSplit> split = splitLocal(op, rewriter);
+    if (failed(split))
+      return failure();
+    auto [k, v, valid] = *split;
     rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(),
-        op.getChunkOffsets(), op.getIndices(), op.getCount(), k->first,
-        v->first, valid->first, k->second, v->second, valid->second,
-        op.getPositions(), op.getCausalAttr(), op.getScaleAttr(),
-        op.getRopeThetaAttr(), op.getTemplateLenAttr(), op.getKCfgAttr());
+        op.getChunkOffsets(), op.getIndices(), op.getCount(), k.first, v.first,
+        valid.first, k.second, v.second, valid.second, op.getPositions(),
+        op.getCausalAttr(), op.getScaleAttr(), op.getRopeThetaAttr(),
+        op.getTemplateLenAttr(), op.getKCfgAttr());
     return success();
   }
 };
@@ -146,20 +160,16 @@ struct FuseConcatIntoSparse : OpRewritePattern<SparseAttentionOp> {
 
   LogicalResult matchAndRewrite(SparseAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    auto k = concatParts(op.getLocalKey());
-    auto v = concatParts(op.getLocalValue());
-    auto valid = concatParts(op.getLocalValid());
-    if (!k || !v || !valid)
-      return rewriter.notifyMatchFailure(op, "local keys not concatenations");
-    if (splitsDiffer(*k, *v, *valid))
-      return rewriter.notifyMatchFailure(op,
-                                         "concatenations split differently");
+    FailureOr<LocalSplit> split = splitLocal(op, rewriter);
+    if (failed(split))
+      return failure();
+    auto [k, v, valid] = *split;
     rewriter.replaceOpWithNewOp<MemoryAttentionOp>(
         op, op.getType(), op.getQuery(), op.getTemplateKey(),
         op.getTemplateValue(), op.getMemoryKey(), op.getMemoryValue(), Value(),
-        Value(), Value(), k->first, v->first, valid->first, k->second,
-        v->second, valid->second, Value(), op.getCausalAttr(),
-        op.getScaleAttr(), FloatAttr(), IntegerAttr(), IntegerAttr());
+        Value(), Value(), k.first, v.first, valid.first, k.second, v.second,
+        valid.second, Value(), op.getCausalAttr(), op.getScaleAttr(),
+        FloatAttr(), IntegerAttr(), IntegerAttr());
     return success();
   }
 };
