@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuEmitters.h"
+#include "GpuRouting.h"
 
 #include "msa/Codegen/HardwareLimits.h"
 #include "msa/Codegen/KernelInterface.h"
@@ -38,129 +38,9 @@ using namespace mlir;
 namespace msa::codegen::cuda {
 
 namespace {
-
 using Pred = arith::CmpIPredicate;
 using FPred = arith::CmpFPredicate;
-
-/// Shared memory for prepared routing queries (bytes): 20 tokens of MSA-4B
-/// queries (32 heads x 128 x bf16), one block per SM with the merge's
-/// lists, under sm_90's 227 KiB.
-constexpr int64_t kQueryTileBytes = 160 * 1024;
-/// Most routing tokens staged, whatever the head sizes.
-constexpr int64_t kMaxStagedTokens = 256;
-
-struct Route {
-  GpuEmitter &e;
-  LaneSplit split;
-  int64_t hq, hk, d;
-  HeadReduce head;
-  QueryReduce query;
-  bool normalize, scale;
-  Type storage;
-
-  SmallVector<Value> slots(Value mem, SmallVector<Value> prefix) {
-    return split.load(e, mem, std::move(prefix));
-  }
-  void storeSlots(ArrayRef<Value> v, Value mem, SmallVector<Value> prefix) {
-    split.store(e, v, mem, std::move(prefix));
-  }
-
-  /// NORM and SCALE of one head vector (spec §4.3 steps 1-2), rounded as
-  /// the reference rounds.
-  SmallVector<Value> prepare(SmallVector<Value> v) {
-    if (normalize) {
-      Value ss = e.f32(0.0);
-      for (Value x : v)
-        ss = e.add(ss, e.reduceAdd(e.mul(x, x)));
-      Value norm = e.round(e.sqrt(e.warpSum(ss)), storage);
-      Value denom = e.splat(e.max(norm, e.f32(1e-12)), split.width);
-      for (Value &x : v)
-        x = e.round(e.div(x, denom), storage);
-    }
-    if (scale) {
-      Value s = e.splat(
-          e.f32(static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))),
-          split.width);
-      for (Value &x : v)
-        x = e.round(e.mul(x, s), storage);
-    }
-    return v;
-  }
-
-  /// Score of one routing token against a chunk whose key slots are `keys`
-  /// (per KV head): head-reduced, rounded (spec §4.3 steps 3-5).
-  Value tokenScore(const std::function<SmallVector<Value>(int64_t)> &queryOf,
-                   ArrayRef<SmallVector<Value>> keys) {
-    // Each lane's share of every head's dot product.
-    SmallVector<Value> partial;
-    for (int64_t h = 0; h < hq; ++h) {
-      SmallVector<Value> q = queryOf(h);
-      const SmallVector<Value> &k = keys[h / (hq / hk)];
-      Value p = e.f32(0.0);
-      for (int64_t s = 0; s < split.slots; ++s)
-        p = e.add(p, e.reduceAdd(e.mul(q[s], k[s])));
-      partial.push_back(p);
-    }
-    if (hq > kWarpSize)
-      return reduceHeads(partial);
-    // Transposing reduction: each butterfly step halves the values a lane
-    // carries, sending the half its partner keeps, so n heads cost n - 1
-    // shuffles instead of 5 n; lane l ends with head l >> (5 - log2 n).
-    int64_t n = 1;
-    while (n < hq)
-      n *= 2;
-    partial.resize(static_cast<size_t>(n), e.f32(0.0));
-    Value lane = e.laneId();
-    int64_t offset = kWarpSize / 2;
-    for (; n > 1; n /= 2, offset /= 2) {
-      Value upper = e.cmpi(Pred::ne, e.remi(e.divi(lane, e.index(offset)),
-                                             e.index(2)),
-                           e.index(0));
-      SmallVector<Value> next;
-      for (int64_t i = 0; i < n / 2; ++i) {
-        Value lo = partial[i], hi = partial[i + n / 2];
-        Value keep = e.select(upper, hi, lo), send = e.select(upper, lo, hi);
-        next.push_back(e.add(keep, e.shuffleXor(send, offset)));
-      }
-      partial = next;
-    }
-    Value total = partial[0];
-    for (; offset > 0; offset /= 2)
-      total = e.add(total, e.shuffleXor(total, offset));
-    // Head reduction over the lanes' distinct heads (the top bits of the
-    // lane); padding heads are neutral.
-    int64_t heads = 1;
-    while (heads < hq)
-      heads *= 2;
-    int64_t shift = 0;
-    while ((kWarpSize >> shift) > heads)
-      ++shift;
-    Value myHead = e.divi(lane, e.index(int64_t(1) << shift));
-    Value real = e.cmpi(Pred::ult, myHead, e.index(hq));
-    bool mean = head == HeadReduce::Mean;
-    Value v = e.select(real, e.round(total, storage),
-                       mean ? e.f32(0.0) : e.f32(kLowest));
-    for (int64_t o = kWarpSize / 2; o >= (int64_t(1) << shift); o /= 2) {
-      Value other = e.shuffleXor(v, o);
-      v = mean ? e.add(v, other) : e.max(v, other);
-    }
-    if (mean)
-      v = e.round(e.div(v, e.f32(static_cast<double>(hq))), storage);
-    return v;
-  }
-
-  /// The head reduction with a warp sum per head (more heads than lanes).
-  Value reduceHeads(ArrayRef<Value> partial) {
-    Value acc = head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
-    for (Value p : partial) {
-      Value score = e.round(e.warpSum(p), storage);
-      acc = head == HeadReduce::Mean ? e.add(acc, score) : e.max(acc, score);
-    }
-    if (head == HeadReduce::Mean)
-      acc = e.round(e.div(acc, e.f32(static_cast<double>(hq))), storage);
-    return acc;
-  }
-};
+} // namespace
 
 /// The better of two candidates: higher score, then lower id; id < 0 is
 /// never better.
@@ -189,6 +69,85 @@ Value after(GpuEmitter &e, Value s, Value id, Value ps, Value pid) {
   return e.orI(e.cmpf(FPred::OLT, s, ps),
                e.andI(e.cmpf(FPred::OEQ, s, ps), e.cmpi(Pred::sgt, id, pid)));
 }
+
+/// The document score from the sum or max of its chunks (spec §4.3 step
+/// 7); `count` chunks, `storage` the rounding type.
+Value finishDocScore(GpuEmitter &e, Value acc, Value count, bool mean,
+                     Type storage) {
+  if (!mean)
+    return acc;
+  // The mean of lowest-finite scores stays the lowest finite value (the
+  // f32 sum would overflow); no chunks (0 / 0) scores it too.
+  return e.max(e.round(e.div(acc, e.indexToF32(count)), storage),
+               e.f32(kLowest));
+}
+
+SmallVector<Value> insertDocument(GpuEmitter &e, ValueRange top, Value score,
+                                  Value doc, int64_t k) {
+  Value lane = e.laneId();
+  Value laneI32 = e.indexToI32(lane);
+  Value kI32 = e.i32(k);
+  Value holdsEntry = e.cmpi(Pred::slt, laneI32, kI32);
+  Value ahead = e.andI(holdsEntry, e.cmpf(FPred::OGE, top[0], score));
+  Value pos = e.warpSum(e.select(ahead, e.f32(1.0), e.f32(0.0)));
+  Value posI = arith::FPToSIOp::create(e.b, e.loc, e.b.getI32Type(), pos);
+  Value prevLane = e.select(e.cmpi(Pred::sgt, laneI32, e.i32(0)),
+                            e.subi(lane, e.index(1)), e.index(0));
+  Value upS = e.shuffleIdx(top[0], prevLane);
+  Value upI = e.shuffleIdx(top[1], prevLane);
+  Value docI32 = e.indexToI32(doc);
+  Value here = e.cmpi(Pred::eq, laneI32, posI);
+  Value below = e.cmpi(Pred::sgt, laneI32, posI);
+  Value newS = e.select(here, score, e.select(below, upS, top[0]));
+  Value newI = e.select(here, docI32, e.select(below, upI, top[1]));
+  Value inserted = e.cmpi(Pred::slt, posI, kI32);
+  return {e.select(inserted, newS, top[0]), e.select(inserted, newI, top[1])};
+}
+
+void mergeWarpLists(GpuEmitter &e, ValueRange list, int64_t k, Value listS,
+                    Value listI, Value candS, Value candI, Value blk) {
+  Value zero = e.index(0);
+  Value w = e.warpId(), lane = e.laneId();
+  memref::StoreOp::create(e.b, e.loc, list[0], listS, ValueRange{w, lane});
+  memref::StoreOp::create(e.b, e.loc, list[1], listI, ValueRange{w, lane});
+  e.barrier();
+  // Warp 0 merges the warps' lists: k rounds of arg-max after the last pick.
+  e.ifThen(e.cmpi(Pred::eq, w, zero), [&] {
+    e.loop(zero, e.index(k), 1, {e.f32(INFINITY), e.i32(-1)},
+           [&](Value round, ValueRange prev) -> SmallVector<Value> {
+             Value bs = e.f32(-INFINITY), bi = e.i32(-1);
+             for (int64_t m = 0; m < e.warps(); ++m) {
+               Value s = memref::LoadOp::create(e.b, e.loc, listS,
+                                                ValueRange{e.index(m), lane});
+               Value id = memref::LoadOp::create(e.b, e.loc, listI,
+                                                 ValueRange{e.index(m), lane});
+               Value take = e.andI(after(e, s, id, prev[0], prev[1]),
+                                   better(e, s, id, bs, bi));
+               bs = e.select(take, s, bs);
+               bi = e.select(take, id, bi);
+             }
+             auto [s, id] = warpBest(e, bs, bi);
+             Value found = e.cmpi(Pred::sge, id, e.i32(0));
+             e.ifThen(e.cmpi(Pred::eq, lane, zero), [&] {
+               e.store(e.select(found, s, e.f32(-INFINITY)), candS,
+                       {blk, round});
+               memref::StoreOp::create(e.b, e.loc, id, candI,
+                                       ValueRange{blk, round});
+             });
+             return {e.select(found, s, prev[0]),
+                     e.select(found, id, prev[1])};
+           });
+  });
+}
+
+namespace {
+
+/// Shared memory for prepared routing queries (bytes): 20 tokens of MSA-4B
+/// queries (32 heads x 128 x bf16), one block per SM with the merge's
+/// lists, under sm_90's 227 KiB.
+constexpr int64_t kQueryTileBytes = 160 * 1024;
+/// Most routing tokens staged, whatever the head sizes.
+constexpr int64_t kMaxStagedTokens = 256;
 
 /// What a routing kernel's block shares: the routing queries prepared once
 /// into shared memory (as many tokens as token_tile allows) and the score
@@ -288,17 +247,6 @@ struct ChunkScorer {
   }
 };
 
-/// The document score from the sum or max of its chunks (spec §4.3 step
-/// 7); `count` chunks, `storage` the rounding type.
-Value finishDocScore(GpuEmitter &e, Value acc, Value count, bool mean,
-                     Type storage) {
-  if (!mean)
-    return acc;
-  // The mean of lowest-finite scores stays the lowest finite value (the
-  // f32 sum would overflow); no chunks (0 / 0) scores it too.
-  return e.max(e.round(e.div(acc, e.indexToF32(count)), storage),
-               e.f32(kLowest));
-}
 
 LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
                             GpuEmitter &e, Launch &launch) {
@@ -311,91 +259,65 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
                             << " exceeds the 32 candidates a warp keeps "
                                "(cuda lowering)";
   int64_t warps = e.warps();
+  // The lists outlive either body's tiles, so they come first.
   Value listS = e.shared({warps, kWarpSize}, e.f32Type());
   Value listI = e.shared({warps, kWarpSize}, e.b.getI32Type());
-  FailureOr<ChunkScorer> scorer = ChunkScorer::create(
-      op, e, q, keys, mask, op.getHeadReduce(), op.getQueryReduce(),
-      op.getNormalize(), op.getScale());
-  if (failed(scorer))
-    return failure();
-  Type storage = scorer->r.storage;
-
-  Value zero = e.index(0), one = e.index(1);
-  // This block's documents: [N b / B, N (b + 1) / B).
+  Value one = e.index(1);
   Value blk = e.blockIdx();
-  Value blocks = e.dim(candS, 0);
-  Value docs = e.subi(e.dim(coff, 0), one);
-  Value first = e.divi(e.muli(docs, blk), blocks);
-  Value last = e.divi(e.muli(docs, e.addi(blk, one)), blocks);
-  Value lane = e.laneId();
-  Value laneI32 = e.indexToI32(lane);
-  Value kI32 = e.i32(k);
-  bool meanChunks = op.getChunkReduce() == ChunkReduce::Mean;
-  SmallVector<Value> list = e.loop(
-      e.addi(first, e.warpId()), last, warps,
-      {e.f32(-INFINITY), e.i32(-1)},
-      [&](Value j, ValueRange top) -> SmallVector<Value> {
-        Value c0 = e.loadIndex(coff, {j});
-        Value c1 = e.loadIndex(coff, {e.addi(j, one)});
-        SmallVector<Value> acc = e.loop(
-            c0, c1, 1, {meanChunks ? e.f32(0.0) : e.f32(kLowest)},
-            [&](Value c, ValueRange it) -> SmallVector<Value> {
-              Value s = scorer->score(c);
-              return {meanChunks ? e.add(it[0], s) : e.max(it[0], s)};
-            });
-        Value score =
-            finishDocScore(e, acc[0], e.subi(c1, c0), meanChunks, storage);
-        // Insert into the lanes' sorted list: documents come in increasing
-        // id order, so an equal score already listed stays ahead.
-        Value holdsEntry = e.cmpi(Pred::slt, laneI32, kI32);
-        Value ahead = e.andI(holdsEntry, e.cmpf(FPred::OGE, top[0], score));
-        Value pos = e.warpSum(e.select(ahead, e.f32(1.0), e.f32(0.0)));
-        Value posI = arith::FPToSIOp::create(e.b, e.loc, e.b.getI32Type(), pos);
-        Value prevLane = e.select(e.cmpi(Pred::sgt, laneI32, e.i32(0)),
-                                  e.subi(lane, one), zero);
-        Value upS = e.shuffleIdx(top[0], prevLane);
-        Value upI = e.shuffleIdx(top[1], prevLane);
-        Value jI32 = e.indexToI32(j);
-        Value here = e.cmpi(Pred::eq, laneI32, posI);
-        Value below = e.cmpi(Pred::sgt, laneI32, posI);
-        Value newS = e.select(here, score, e.select(below, upS, top[0]));
-        Value newI = e.select(here, jI32, e.select(below, upI, top[1]));
-        Value inserted = e.cmpi(Pred::slt, posI, kI32);
-        return {e.select(inserted, newS, top[0]),
-                e.select(inserted, newI, top[1])};
-      });
-  Value w = e.warpId();
-  memref::StoreOp::create(e.b, e.loc, list[0], listS, ValueRange{w, lane});
-  memref::StoreOp::create(e.b, e.loc, list[1], listI, ValueRange{w, lane});
-  e.barrier();
-  // Warp 0 merges the warps' lists: k rounds of arg-max after the last pick.
-  e.ifThen(e.cmpi(Pred::eq, w, zero), [&] {
-    e.loop(zero, e.index(k), 1,
-           {e.f32(INFINITY), e.i32(-1)},
-           [&](Value round, ValueRange prev) -> SmallVector<Value> {
-             Value bs = e.f32(-INFINITY), bi = e.i32(-1);
-             for (int64_t m = 0; m < warps; ++m) {
-               Value s = memref::LoadOp::create(e.b, e.loc, listS,
-                                                ValueRange{e.index(m), lane});
-               Value id = memref::LoadOp::create(e.b, e.loc, listI,
-                                                 ValueRange{e.index(m), lane});
-               Value take = e.andI(after(e, s, id, prev[0], prev[1]),
-                                   better(e, s, id, bs, bi));
-               bs = e.select(take, s, bs);
-               bi = e.select(take, id, bi);
-             }
-             auto [s, id] = warpBest(e, bs, bi);
-             Value found = e.cmpi(Pred::sge, id, e.i32(0));
-             e.ifThen(e.cmpi(Pred::eq, lane, zero), [&] {
-               e.store(e.select(found, s, e.f32(-INFINITY)), candS,
-                       {blk, round});
-               memref::StoreOp::create(e.b, e.loc, id, candI,
-                                       ValueRange{blk, round});
-             });
-             return {e.select(found, s, prev[0]),
-                     e.select(found, id, prev[1])};
-           });
-  });
+
+  // The CUDA-core body: each warp takes whole documents of the block's
+  // [N b / B, N (b + 1) / B) and scores their chunks one by one.
+  auto cudaCores = [&]() -> FailureOr<SmallVector<Value>> {
+    FailureOr<ChunkScorer> scorer = ChunkScorer::create(
+        op, e, q, keys, mask, op.getHeadReduce(), op.getQueryReduce(),
+        op.getNormalize(), op.getScale());
+    if (failed(scorer))
+      return failure();
+    Type storage = scorer->r.storage;
+    Value blocks = e.dim(candS, 0);
+    Value docs = e.subi(e.dim(coff, 0), one);
+    Value first = e.divi(e.muli(docs, blk), blocks);
+    Value last = e.divi(e.muli(docs, e.addi(blk, one)), blocks);
+    bool meanChunks = op.getChunkReduce() == ChunkReduce::Mean;
+    return e.loop(
+        e.addi(first, e.warpId()), last, warps,
+        {e.f32(-INFINITY), e.i32(-1)},
+        [&](Value j, ValueRange top) -> SmallVector<Value> {
+          Value c0 = e.loadIndex(coff, {j});
+          Value c1 = e.loadIndex(coff, {e.addi(j, one)});
+          SmallVector<Value> acc = e.loop(
+              c0, c1, 1, {meanChunks ? e.f32(0.0) : e.f32(kLowest)},
+              [&](Value c, ValueRange it) -> SmallVector<Value> {
+                Value s = scorer->score(c);
+                return {meanChunks ? e.add(it[0], s) : e.max(it[0], s)};
+              });
+          Value score =
+              finishDocScore(e, acc[0], e.subi(c1, c0), meanChunks, storage);
+          return insertDocument(e, top, score, j, k);
+        });
+  };
+
+  SmallVector<Value> list;
+  bool fallbackFailed = false;
+  bool tensorCores = emitRouteTopKTensorCore(
+      op, a, e,
+      [&]() -> SmallVector<Value> {
+        FailureOr<SmallVector<Value>> l = cudaCores();
+        if (succeeded(l))
+          return *l;
+        fallbackFailed = true;
+        return {e.f32(-INFINITY), e.i32(-1)};
+      },
+      list);
+  if (fallbackFailed)
+    return failure();
+  if (!tensorCores) {
+    FailureOr<SmallVector<Value>> l = cudaCores();
+    if (failed(l))
+      return failure();
+    list = *l;
+  }
+  mergeWarpLists(e, list, k, listS, listI, candS, candI, blk);
   launch.threads = e.threads();
   launch.itemsPerBlock = 1;
   launch.grid = {{static_cast<int64_t>(a.operands.size()), 0, 0, 1}};

@@ -9,6 +9,7 @@
 #include "msa/Codegen/HardwareLimits.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
@@ -100,6 +101,7 @@ Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
   int64_t offset = sharedBytes_;
   sharedBytes_ += (bytes + kSharedAlignment - 1) / kSharedAlignment *
                   kSharedAlignment;
+  sharedHigh_ = std::max(sharedHigh_, sharedBytes_);
   auto type = MemRefType::get(shape, elem, AffineMap(), workgroupSpace(ctx));
   return memref::ViewOp::create(b, loc, type, sharedBase_, index(offset),
                                 ValueRange{});
@@ -135,6 +137,37 @@ void GpuEmitter::storeAligned(Value value, Value memref, ValueRange idx,
       vt.getNumElements() * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
   auto s = vector::StoreOp::create(b, loc, value, memref, idx);
   s.setAlignment(static_cast<uint64_t>(alignBytes ? alignBytes : bytes));
+}
+
+SmallVector<Value> GpuEmitter::loadWords(Value memref, ValueRange idx,
+                                         int64_t words) {
+  Type elem = elementTypeOf(memref);
+  auto v = vector::LoadOp::create(b, loc, VectorType::get({2 * words}, elem),
+                                  memref, idx);
+  v.setAlignment(static_cast<uint64_t>(4 * words));
+  Value w = vector::BitCastOp::create(
+      b, loc, VectorType::get({words}, b.getI32Type()), v.getResult());
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < words; ++i)
+    out.push_back(vector::ExtractOp::create(b, loc, w, i));
+  return out;
+}
+
+SmallVector<Value> GpuEmitter::mmaBf16(ArrayRef<Value> a, ArrayRef<Value> bw,
+                                       ArrayRef<Value> c) {
+  Type f32 = f32Type();
+  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(
+      b, loc, result, a, bw, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+      std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < 4; ++i)
+    out.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+  return out;
 }
 
 Value GpuEmitter::exp(Value a) {

@@ -85,7 +85,12 @@ public:
   /// A static-shape buffer in this block's dynamic shared memory, 16-byte
   /// aligned; sharedBytes() is what the launch must provide.
   mlir::Value shared(llvm::ArrayRef<int64_t> shape, mlir::Type elem);
-  int64_t sharedBytes() const { return sharedBytes_; }
+  /// What the launch must provide: the most any path of the kernel uses.
+  int64_t sharedBytes() const { return sharedHigh_; }
+  /// Exclusive branches of one kernel reuse the same bytes: take a mark
+  /// before the first branch's tiles and rewind to it before the next's.
+  int64_t sharedMark() const { return sharedBytes_; }
+  void sharedRewind(int64_t mark) { sharedBytes_ = mark; }
 
   /// As Emitter::load/store for `width` > 1, but stating the access's
   /// alignment (its full size unless `alignBytes`), so it becomes one wide
@@ -94,6 +99,18 @@ public:
                           int64_t width, int64_t alignBytes = 0);
   void storeAligned(mlir::Value value, mlir::Value memref, mlir::ValueRange idx,
                     int64_t alignBytes = 0);
+
+  /// `words` 32-bit words of 16-bit elements from memref[idx...] in one
+  /// aligned access (4 words bytes), as i32: tensor-core operands.
+  llvm::SmallVector<mlir::Value> loadWords(mlir::Value memref,
+                                           mlir::ValueRange idx, int64_t words);
+  /// D = A B + C on the tensor cores, mma.sync m16n8k16 with bf16 A (four
+  /// words, row-major fragment) and B (two words, column-major) and f32 C
+  /// and D (four each); nvgpu's bf16 lowering is broken in LLVM 22, so
+  /// this goes to nvvm.mma.sync directly.
+  llvm::SmallVector<mlir::Value> mmaBf16(llvm::ArrayRef<mlir::Value> a,
+                                         llvm::ArrayRef<mlir::Value> bw,
+                                         llvm::ArrayRef<mlir::Value> c);
 
   /// exp(x) as ex2.approx(x log2 e): softmax and SiLU tolerate its 2 ulp.
   mlir::Value exp(mlir::Value a) override;
@@ -125,7 +142,7 @@ public:
 private:
   mlir::gpu::GPUModuleOp module_;
   int64_t threads_;
-  int64_t sharedBytes_ = 0;
+  int64_t sharedBytes_ = 0, sharedHigh_ = 0;
   mlir::Value sharedBase_;
 };
 

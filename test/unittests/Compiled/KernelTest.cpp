@@ -1213,6 +1213,15 @@ std::vector<RouteProblem> routeProblems(Rng &rng, const Precision &p,
   for (size_t j = 0; j < pairs.size(); ++j)
     pairs[j] = static_cast<int64_t>(j < 45 ? j : 89 - j);
   v.push_back(withTies(rng, p, h, 6, pairs, "mirrored pairs"));
+  // Every token routing: 18 fill two column passes of the tensor-core
+  // route_topk at MSA-4B heads; 40 are more than it stages and take the
+  // CUDA-core body there.
+  for (int64_t tokens : {18, 40}) {
+    RouteProblem all = randomProblem(rng, p, h, tokens, 30, false,
+                                     std::to_string(tokens) + " routing tokens");
+    std::fill(all.mask.begin(), all.mask.end(), 1);
+    v.push_back(all);
+  }
   return v;
 }
 
@@ -1258,7 +1267,9 @@ TEST(CompiledKernels, Routing) {
     bool unfused = false;
   };
   std::vector<Case> cases;
-  const Heads small{4, 2, 16};
+  // Head dim 16 runs on the CUDA cores of the cuda target, 32 on its
+  // tensor cores.
+  const Heads small{4, 2, 16}, tensorCore{8, 2, 32};
   // Every head / query / chunk reduction with NORM and SCALE on and off.
   for (auto head : {HeadReduce::kMean, HeadReduce::kMax})
     for (auto query :
@@ -1267,7 +1278,9 @@ TEST(CompiledKernels, Routing) {
         for (bool normalize : {false, true})
           for (bool scale : {false, true}) {
             RouteVariant r{head, query, chunk, normalize, scale};
-            cases.push_back({"route_" + r.tag(), kBf16, small, r, 5});
+            for (const Heads &h : {small, tensorCore})
+              cases.push_back({"route_" + r.tag() + "_" + h.tag(), kBf16, h,
+                               r, 5});
           }
   const RouteVariant msa4b{HeadReduce::kMean, QueryReduce::kMax,
                            ChunkReduce::kMax, false, true};
@@ -1277,6 +1290,7 @@ TEST(CompiledKernels, Routing) {
   cases.push_back({"route_msa4b_32x8x128", kBf16, {32, 8, 128}, msa4b, 16});
   cases.push_back({"route_infonce_8x8x64", kBf16, {8, 8, 64}, infonce, 3});
   cases.push_back({"route_msa4b_6x2x20", kBf16, {6, 2, 20}, msa4b, 2});
+  cases.push_back({"route_msa4b_4x2x32", kBf16, {4, 2, 32}, msa4b, 5});
   cases.push_back({"route_f32_msa4b", kF32, small, msa4b, 5});
   cases.push_back(
       {"route_f32_infonce_mean",

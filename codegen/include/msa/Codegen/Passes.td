@@ -82,7 +82,8 @@ def MsaLowerKernelsToGpuPass
                            "::mlir::memref::MemRefDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 def MsaOutlineKernelsPass : Pass<"msa-outline-kernels", "::mlir::ModuleOp"> {
