@@ -446,7 +446,7 @@ def run_encode(bench):
     total = 16384 if quick else 32768
     d = 128
     head_cfgs = [(32, 8)] if quick else [(32, 8), (16, 16)]
-    doc_cfgs = [[L] * (total // L) for L in ((1024, 4096) if quick else (512, 1024, 2048, 4096))]
+    doc_cfgs = [[L] * (total // L) for L in ((512, 1024, 4096) if quick else (512, 1024, 2048, 4096))]
     if not quick:
         doc_cfgs.append(mixed_doc_lens(total, [512, 4096, 1024, 2048]))
     impls = ("sdpa-flash", "sdpa-cudnn", "flex-docmask")

@@ -20,7 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuEmitters.h"
+#include "GpuAttention.h"
 
 #include "common/EncodeDocsArgs.h"
 #include "common/MemoryAttention.h"
@@ -45,28 +45,6 @@ using FPred = arith::CmpFPredicate;
 /// Elements of padding after each shared-memory row: 16 bytes of bf16
 /// moves consecutive rows four banks apart.
 constexpr int64_t kRowPad = 8;
-
-double scaleOf(FloatAttr scale, int64_t d) {
-  return scale ? scale.getValueAsDouble()
-               : 1.0 / std::sqrt(static_cast<double>(d));
-}
-
-/// Element e of the rotated head vector src[t, head, :] at position `pos`:
-/// round(round(x_e cos) + round(-+x_partner sin)), the reference's RoPE.
-Value rotatedElement(GpuEmitter &e, Value src, Value t, Value head, Value el,
-                     Value pos, int64_t d, double theta, Type storage) {
-  Value half = e.index(d / 2);
-  Value low = e.cmpi(Pred::ult, el, half);
-  Value freq = e.select(low, el, e.subi(el, half));
-  Value partner = e.select(low, e.addi(el, half), e.subi(el, half));
-  auto [c, s] = e.ropeCosSin(pos, d, theta, freq, storage);
-  Value x = e.load(src, {t, head, el});
-  Value p = e.load(src, {t, head, partner});
-  Value signedP = e.select(low, arith::NegFOp::create(e.b, e.loc, p), p);
-  return e.round(e.add(e.round(e.mul(x, c), storage),
-                       e.round(e.mul(signedP, s), storage)),
-                 storage);
-}
 
 /// Online-softmax state of one warp: running max, running sum and the
 /// lane's accumulator slots.
@@ -204,10 +182,27 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
   return success();
 }
 
-/// The segment of token `t`: (index or -1, start, end, inside).
-struct SegmentOf {
-  Value index, start, end, inside;
-};
+} // namespace
+
+double scaleOf(FloatAttr scale, int64_t d) {
+  return scale ? scale.getValueAsDouble()
+               : 1.0 / std::sqrt(static_cast<double>(d));
+}
+
+Value rotatedElement(GpuEmitter &e, Value src, Value t, Value head, Value el,
+                     Value pos, int64_t d, double theta, Type storage) {
+  Value half = e.index(d / 2);
+  Value low = e.cmpi(Pred::ult, el, half);
+  Value freq = e.select(low, el, e.subi(el, half));
+  Value partner = e.select(low, e.addi(el, half), e.subi(el, half));
+  auto [c, s] = e.ropeCosSin(pos, d, theta, freq, storage);
+  Value x = e.load(src, {t, head, el});
+  Value p = e.load(src, {t, head, partner});
+  Value signedP = e.select(low, arith::NegFOp::create(e.b, e.loc, p), p);
+  return e.round(e.add(e.round(e.mul(x, c), storage),
+                       e.round(e.mul(signedP, s), storage)),
+                 storage);
+}
 
 SegmentOf segmentOf(GpuEmitter &e, Value seg, Value nSeg, Value t) {
   Value zero = e.index(0), one = e.index(1);
@@ -220,8 +215,84 @@ SegmentOf segmentOf(GpuEmitter &e, Value seg, Value nSeg, Value t) {
   return {s, start, end, inside};
 }
 
+void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
+                       GpuEmitter &e, Value g, Value t0, int64_t bm) {
+  Value k = args.k, v = args.v, seg = args.segments, router = args.router;
+  Value kbar = args.pooledKey, vbar = args.pooledValue,
+        rbar = args.pooledRouter;
+  Type storage = elementTypeOf(args.q);
+  int64_t d = staticDim(args.q, 2);
+  bool rope = static_cast<bool>(op.getRopeThetaAttr());
+  double theta = rope ? op.getRopeThetaAttr().getValueAsDouble() : 0.0;
+  Value zero = e.index(0), one = e.index(1);
+  Value zeroF = e.f32(0.0);
+  Value tokens = e.dim(args.q, 0);
+  Value nSeg = e.subi(e.dim(seg, 0), one);
+  LaneSplit poolSplit = *LaneSplit::of(op, d);
+  if (op.getChunkSizeAttr()) {
+    int64_t p = op.getChunkSizeAttr().getInt();
+    int64_t firstSeg = op.getFirstPooledSegmentAttr()
+                           ? op.getFirstPooledSegmentAttr().getInt()
+                           : 0;
+    {
+      e.loop(e.warpId(), e.index(bm), e.warps(), [&](Value rr) {
+        Value t = e.addi(t0, rr);
+        e.ifThen(e.cmpi(Pred::ult, t, tokens), [&] {
+          SegmentOf sg = segmentOf(e, seg, nSeg, t);
+          Value rel = e.subi(t, sg.start);
+          Value starts = e.andI(
+              sg.inside,
+              e.andI(e.cmpi(Pred::sge, sg.index, e.index(firstSeg)),
+                     e.cmpi(Pred::eq, e.remi(rel, e.index(p)), zero)));
+          e.ifThen(starts, [&] {
+            Value chunk =
+                e.addi(gpuChunkOffsetOf(e, seg, e.index(firstSeg), sg.index, p),
+                       e.divi(rel, e.index(p)));
+            Value count = e.mini(e.index(p), e.subi(sg.end, t));
+            int64_t pw = poolSplit.width;
+            auto rotatedK = [&](Value tok, Value e0, int64_t w) -> Value {
+              Value pos = e.subi(tok, sg.start);
+              Value vec = e.splat(zeroF, w);
+              for (int64_t l = 0; l < w; ++l) {
+                Value el = e.addi(e0, e.index(l));
+                Value x = rope ? rotatedElement(e, k, tok, g, el, pos, d,
+                                                theta, storage)
+                               : e.load(k, {tok, g, el});
+                vec = w == 1 ? x
+                             : vector::InsertOp::create(e.b, e.loc, x, vec, l)
+                                   .getResult();
+              }
+              return vec;
+            };
+            warpPoolChunk(e, rotatedK, kbar, g, chunk, t, count, d, pw,
+                          false);
+            warpPoolChunk(
+                e,
+                [&](Value tok, Value e0, int64_t w) {
+                  return e.loadAligned(v, {tok, g, e0}, w);
+                },
+                vbar, g, chunk, t, count, d, pw, false);
+            if (rbar)
+              warpPoolChunk(
+                  e,
+                  [&](Value tok, Value e0, int64_t w) {
+                    return e.loadAligned(router, {tok, g, e0}, w);
+                  },
+                  rbar, g, chunk, t, count, d, pw, op.getNormalizeRouter());
+          });
+        });
+      });
+    }
+  }
+
+}
+
+namespace {
+
 LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
                              GpuEmitter &e, Launch &launch) {
+  if (tileOf(op, "tensor_cores", 0) == 1)
+    return emitEncodeDocsTensorCore(op, a, e, launch);
   EncodeDocsArgs args = EncodeDocsArgs::of(op, a.operands, a.results);
   Value q = args.q, k = args.k, v = args.v, seg = args.segments;
   Value router = args.router, out = args.out, rotatedOut = args.rotatedKey;
@@ -481,62 +552,8 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
   });
 
   // Epilogue: chunk means of the chunks that start in this tile, by the
-  // first query head of each group, a warp per chunk start.
-  if (op.getChunkSizeAttr()) {
-    int64_t p = op.getChunkSizeAttr().getInt();
-    int64_t firstSeg = op.getFirstPooledSegmentAttr()
-                           ? op.getFirstPooledSegmentAttr().getInt()
-                           : 0;
-    e.ifThen(firstOfGroup, [&] {
-      e.loop(e.warpId(), e.index(bm), e.warps(), [&](Value rr) {
-        Value t = e.addi(t0, rr);
-        e.ifThen(e.cmpi(Pred::ult, t, tokens), [&] {
-          SegmentOf sg = segmentOf(e, seg, nSeg, t);
-          Value rel = e.subi(t, sg.start);
-          Value starts = e.andI(
-              sg.inside,
-              e.andI(e.cmpi(Pred::sge, sg.index, e.index(firstSeg)),
-                     e.cmpi(Pred::eq, e.remi(rel, e.index(p)), zero)));
-          e.ifThen(starts, [&] {
-            Value chunk =
-                e.addi(gpuChunkOffsetOf(e, seg, e.index(firstSeg), sg.index, p),
-                       e.divi(rel, e.index(p)));
-            Value count = e.mini(e.index(p), e.subi(sg.end, t));
-            int64_t pw = poolSplit.width;
-            auto rotatedK = [&](Value tok, Value e0, int64_t w) -> Value {
-              Value pos = e.subi(tok, sg.start);
-              Value vec = e.splat(zeroF, w);
-              for (int64_t l = 0; l < w; ++l) {
-                Value el = e.addi(e0, e.index(l));
-                Value x = rope ? rotatedElement(e, k, tok, g, el, pos, d,
-                                                theta, storage)
-                               : e.load(k, {tok, g, el});
-                vec = w == 1 ? x
-                             : vector::InsertOp::create(e.b, e.loc, x, vec, l)
-                                   .getResult();
-              }
-              return vec;
-            };
-            warpPoolChunk(e, rotatedK, kbar, g, chunk, t, count, d, pw,
-                          false);
-            warpPoolChunk(
-                e,
-                [&](Value tok, Value e0, int64_t w) {
-                  return e.loadAligned(v, {tok, g, e0}, w);
-                },
-                vbar, g, chunk, t, count, d, pw, false);
-            if (rbar)
-              warpPoolChunk(
-                  e,
-                  [&](Value tok, Value e0, int64_t w) {
-                    return e.loadAligned(router, {tok, g, e0}, w);
-                  },
-                  rbar, g, chunk, t, count, d, pw, op.getNormalizeRouter());
-          });
-        });
-      });
-    });
-  }
+  // first query head of each group.
+  e.ifThen(firstOfGroup, [&] { emitEncodePooling(op, args, e, g, t0, bm); });
 
   launch.threads = e.threads();
   launch.itemsPerBlock = 1;

@@ -170,6 +170,51 @@ SmallVector<Value> GpuEmitter::mmaBf16(ArrayRef<Value> a, ArrayRef<Value> bw,
   return out;
 }
 
+Value GpuEmitter::packBf16(Value lo, Value hi) {
+  Value v = vector::FromElementsOp::create(
+      b, loc, VectorType::get({2}, f32Type()), ValueRange{lo, hi});
+  Value h = arith::TruncFOp::create(
+      b, loc, VectorType::get({2}, b.getBF16Type()), v);
+  Value w = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), h);
+  return vector::ExtractOp::create(b, loc, w, 0);
+}
+
+SmallVector<Value> GpuEmitter::ldmatrixX4(Value tile, ValueRange idx,
+                                          bool transpose) {
+  auto type = cast<MemRefType>(tile.getType());
+  // Row-major static tile: the element offset, in bytes from the view's
+  // aligned pointer (a view's shift is folded into it).
+  Value offset = idx[0];
+  for (unsigned i = 1; i < idx.size(); ++i)
+    offset = addi(muli(offset, index(type.getDimSize(i))), idx[i]);
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
+  Value addr = addi(base, muli(offset, index(bytes)));
+  Value addr64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
+  Value ptr = LLVM::IntToPtrOp::create(b, loc, ptrType, addr64);
+  Type i32 = b.getI32Type();
+  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 {i32, i32, i32, i32});
+  Value m = NVVM::LdMatrixOp::create(
+      b, loc, result, ptr, 4,
+      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+      NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+      NVVM::LdStMatrixEltType::B16);
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < 4; ++i)
+    out.push_back(LLVM::ExtractValueOp::create(b, loc, m, i));
+  return out;
+}
+
+Value GpuEmitter::exp2(Value a) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, f32Type(), b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"),
+             ValueRange{a})
+      .getResult(0);
+}
+
 Value GpuEmitter::exp(Value a) {
   auto scalar = [&](Value x) -> Value {
     Value y = mul(x, f32(M_LOG2E));

@@ -111,6 +111,17 @@ public:
   llvm::SmallVector<mlir::Value> mmaBf16(llvm::ArrayRef<mlir::Value> a,
                                          llvm::ArrayRef<mlir::Value> bw,
                                          llvm::ArrayRef<mlir::Value> c);
+  /// Two f32 rounded to bf16 and packed into one word (lo in the low half):
+  /// an mma operand made from accumulators.
+  mlir::Value packBf16(mlir::Value lo, mlir::Value hi);
+  /// ldmatrix.x4 of a shared 2-D tile of 16-bit elements: the lane passes
+  /// the element its 8-element row starts at; `transpose` gives the
+  /// column-major B fragments of a row-major tile. Four words.
+  llvm::SmallVector<mlir::Value> ldmatrixX4(mlir::Value tile,
+                                            mlir::ValueRange idx,
+                                            bool transpose);
+  /// 2^x (ex2.approx), for softmax in the log2 domain.
+  mlir::Value exp2(mlir::Value a);
 
   /// exp(x) as ex2.approx(x log2 e): softmax and SiLU tolerate its 2 ulp.
   mlir::Value exp(mlir::Value a) override;

@@ -37,7 +37,8 @@ struct MsaAssignTilesPass
       if (!isKernelOp(op) || op->hasAttr(kTilesAttr))
         return;
       auto [family, inner] = tileFamilyOf(op);
-      KernelTiles t = chooseTiles(info, family, inner);
+      KernelTiles t =
+          chooseTiles(info, family, inner, tensorCoreGroupOf(op));
       auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
       SmallVector<NamedAttribute> tiles{
           b.getNamedAttr("vector_width", i64(t.vectorWidth))};
@@ -46,6 +47,8 @@ struct MsaAssignTilesPass
         tiles.push_back(b.getNamedAttr("rows_per_block", i64(t.rowsPerBlock)));
         tiles.push_back(b.getNamedAttr("block_m", i64(t.blockM)));
         tiles.push_back(b.getNamedAttr("block_n", i64(t.blockN)));
+        if (t.tensorCores)
+          tiles.push_back(b.getNamedAttr("tensor_cores", i64(1)));
       } else {
         tiles.push_back(b.getNamedAttr("block_k", i64(t.blockK)));
       }

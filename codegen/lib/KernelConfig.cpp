@@ -59,7 +59,8 @@ int64_t widestDividing(int64_t n, int64_t maxWidth) {
 /// The sm_90 tiles. Every kernel is written for one warp per row or per
 /// (token, head) pair unless the family says otherwise, so the numbers are
 /// warps per block and what a warp's lanes hold.
-KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim) {
+KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim,
+                            int64_t tensorCoreGroup) {
   KernelTiles t;
   // 16-byte accesses (8 bf16) are the widest a thread issues; a row whose
   // length they do not divide takes the widest vector that does.
@@ -73,6 +74,18 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim) {
     t.reason = "a warp per row, 4 rows per block, 16-byte vectors";
     break;
   case KernelFamily::kEncodeAttention:
+    if (tensorCoreGroup > 0) {
+      // mma.sync m16n8k16: a warp per (query head, 16 rows) of a 64-row
+      // tile, every query head of a KV group in one block so each K tile
+      // is staged and rotated once for the group; 64-key tiles keep S (32
+      // registers) and O (d / 2) within the 128 registers 512 threads get.
+      t.threads = 4 * kWarpSize * tensorCoreGroup;
+      t.blockM = 64;
+      t.blockN = 64;
+      t.tensorCores = true;
+      t.reason = "mma.sync 64x64 tiles, a warp per (group head, 16 rows)";
+      break;
+    }
     // 64 x 64 score tiles over 128 threads: each thread owns half a query
     // row of scores (32) and half its output (d / 2), which for d = 128
     // keeps the accumulators in registers; Q, K, V and P tiles of 64 rows
@@ -103,10 +116,10 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim) {
 } // namespace
 
 KernelTiles chooseTiles(const TargetInfo &target, KernelFamily family,
-                        int64_t innerDim) {
+                        int64_t innerDim, int64_t tensorCoreGroup) {
   KernelTiles t;
   if (target.kind == TargetInfo::Kind::kCuda)
-    return chooseCudaTiles(family, innerDim);
+    return chooseCudaTiles(family, innerDim, tensorCoreGroup);
   t.vectorWidth = widestDividing(innerDim, target.cpuVectorF32);
   switch (family) {
   case KernelFamily::kRowwise:

@@ -85,6 +85,25 @@ std::pair<KernelFamily, int64_t> tileFamilyOf(Operation *op) {
       });
 }
 
+int64_t tensorCoreGroupOf(Operation *op) {
+  auto enc = dyn_cast<EncodeDocsOp>(op);
+  if (!enc)
+    return 0;
+  auto q = dyn_cast<ShapedType>(enc.getQuery().getType());
+  auto k = dyn_cast<ShapedType>(enc.getKey().getType());
+  if (!q || !k || q.getRank() != 3 || k.getRank() != 3 ||
+      !q.getElementType().isBF16())
+    return 0;
+  int64_t hq = q.getDimSize(1), hk = k.getDimSize(1), d = q.getDimSize(2);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hk) ||
+      ShapedType::isDynamic(d) || hk <= 0 || hq % hk != 0)
+    return 0;
+  int64_t group = hq / hk;
+  if (d % 32 != 0 || d > 128 || (group != 1 && group != 2 && group != 4))
+    return 0;
+  return group;
+}
+
 int64_t tileOf(Operation *op, StringRef name, int64_t fallback) {
   auto tiles = op->getAttrOfType<DictionaryAttr>(kTilesAttr);
   if (!tiles)

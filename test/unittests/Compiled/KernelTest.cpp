@@ -877,6 +877,13 @@ TEST(CompiledKernels, DocAttention) {
   cases.push_back({"enc_f32_plain", kF32, small, Kind::kPlain});
   cases.push_back(
       {"enc_f32_pool_rope", kF32, wide, Kind::kPoolRope, true, true, 4});
+  // The cuda target's tensor-core kernel: GQA groups 4 (MSA-4B's head dim)
+  // and 2 (a head dim of three 32-element loads).
+  cases.push_back({"enc_tc_pool_rope_router_8x2x128", kBf16, {8, 2, 128},
+                   Kind::kPoolRope, true, true, 64});
+  cases.push_back({"enc_tc_rope_keyout_4x2x96", kBf16, {4, 2, 96},
+                   Kind::kRopeKeyOut});
+  cases.push_back({"enc_tc_scaled_4x2x32", kBf16, {4, 2, 32}, Kind::kScaled});
   const double theta = 1e4, scaleAttr = 0.2;
 
   std::string ir;
@@ -946,9 +953,13 @@ TEST(CompiledKernels, DocAttention) {
 
   // (tokens, segments): a 3-token template head then documents of odd
   // lengths (1 token, 7, 19, a token-free one); one long document; packed
-  // documents all shorter than the key block.
+  // documents all shorter than the key block; documents across several
+  // 64-token query and key tiles.
   const std::vector<std::pair<int64_t, std::vector<int32_t>>> layouts = {
-      {30, {0, 3, 10, 10, 11, 30}}, {45, {0, 3, 45}}, {9, {0, 3, 4, 6, 9}}};
+      {30, {0, 3, 10, 10, 11, 30}},
+      {45, {0, 3, 45}},
+      {9, {0, 3, 4, 6, 9}},
+      {300, {0, 3, 70, 200, 201, 300}}};
   Rng rng(41);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.encode_docs"}) << c.entry;

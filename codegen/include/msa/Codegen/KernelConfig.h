@@ -54,6 +54,8 @@ struct KernelTiles {
   int64_t rowsPerBlock = 1;
   /// CUDA attention: query rows and key rows of one tile.
   int64_t blockM = 1, blockN = 1;
+  /// CUDA encode attention: mma.sync tiles instead of CUDA-core ones.
+  bool tensorCores = false;
   /// Why these numbers; printed by msa-compile --print-tiles.
   std::string reason;
 };
@@ -63,8 +65,11 @@ enum class KernelFamily { kRowwise, kEncodeAttention, kMemoryAttention, kRoute }
 
 /// The tiles for `family` with rows (or heads) of `innerDim` elements on
 /// `target`.
+/// `tensorCoreGroup`: for encode attention whose shapes the tensor-core
+/// kernel takes (bf16, head dim 32-128 in steps of 32, GQA group 1, 2 or
+/// 4), the GQA group; 0 otherwise.
 KernelTiles chooseTiles(const TargetInfo &target, KernelFamily family,
-                        int64_t innerDim);
+                        int64_t innerDim, int64_t tensorCoreGroup = 0);
 
 } // namespace msa::codegen
 

@@ -38,6 +38,11 @@ llvm::SmallVector<GridTerm> gridFor(mlir::Operation *op);
 /// The tile family of `op` and the length of the rows it vectorises along.
 std::pair<KernelFamily, int64_t> tileFamilyOf(mlir::Operation *op);
 
+/// The GQA group of an encode_docs the tensor-core kernel takes (bf16,
+/// static heads, head dim 32, 64, 96 or 128, group 1, 2 or 4); 0 for any
+/// other op.
+int64_t tensorCoreGroupOf(mlir::Operation *op);
+
 /// Name of the discardable tile dictionary on kernel ops.
 inline constexpr const char *kTilesAttr = "msa.tiles";
 /// Reads one tile from `op`'s msa.tiles, or `fallback`.
