@@ -4,7 +4,9 @@
 # tool binaries linked without OpenBLAS (build-gpu/), and every bundle the
 # compiled suites need, compiled for cuda:sm_90 (gpu-bundles/). Then:
 #   device run: bash scripts/gpu-check.sh
-#   carry: build-gpu/bin build-gpu/test/unittests gpu-bundles
+#   carry: build-gpu/bin build-gpu/test/unittests build-gpu/gpu-bundles.tgz
+# (the bundles packed: their PTX carries RoPE tables as text, and the
+# device tool carries 64 MiB at most).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -27,5 +29,11 @@ build-gpu/bin/msa-run make-model --preset msa-4b --layers 4 \
   --router-layers 2,3 -o "$tmp/b4" > /dev/null
 build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
   -o gpu-bundles/bench-4b-l4.msab
+# Tile experiments, benchmarked beside the table's choice: name=overrides.
+for variant in ${MSA_TILE_VARIANTS:-}; do
+  build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
+    --tiles "${variant#*=}" -o "gpu-bundles/bench-4b-l4-${variant%%=*}.msab"
+done
 rm -rf "$tmp"
-du -sh build-gpu/bin build-gpu/test/unittests gpu-bundles
+tar czf build-gpu/gpu-bundles.tgz gpu-bundles
+du -sh build-gpu/bin build-gpu/test/unittests build-gpu/gpu-bundles.tgz

@@ -6,6 +6,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build-gpu
+# gpu-build.sh packs the bundles; unpack them unless they are here already.
+[ -d gpu-bundles ] || tar xzf "$B/gpu-bundles.tgz"
 LOGS=${OUT:-out}
 mkdir -p "$LOGS"
 export MSA_TEST_TARGET=cuda:sm_90 MSA_TEST_BUNDLE_DIR="$PWD/gpu-bundles"
@@ -53,12 +55,16 @@ if want bench; then
   # route_topk's shared memory take its slow path).
   "$B/bin/msa-run" make-model --preset msa-4b --layers 4 --router-layers 2,3 \
     -o /tmp/b4 > /dev/null
-  for q in 4 16; do
-    run "bench-q$q" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
-      --bundle gpu-bundles/bench-4b-l4.msab --target cuda --tokens 16384 \
-      --reference-tokens 0 --query-tokens $q --decode-steps 4 \
-      --bank-chunks 1048576
-    tail -5 "$LOGS/bench-q$q.log"
+  # gpu-build.sh's tile experiments (bench-4b-l4-NAME.msab) run too.
+  for bundle in gpu-bundles/bench-4b-l4*.msab; do
+    name=$(basename "$bundle" .msab); name=${name#bench-4b-l4}
+    for q in 4 16; do
+      run "bench$name-q$q" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
+        --bundle "$bundle" --target cuda --tokens 16384 \
+        --reference-tokens 0 --query-tokens $q --decode-steps 4 \
+        --bank-chunks 1048576
+      echo "== bench$name-q$q"; tail -5 "$LOGS/bench$name-q$q.log"
+    done
   done
   run torch-bench timeout 300 python3 bench/torch/bench_torch.py ${TORCH_GROUPS:-} --quick
   grep -v "^{" "$LOGS/torch-bench.log" | tail -30

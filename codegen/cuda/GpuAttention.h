@@ -39,12 +39,17 @@ struct SegmentOf {
 SegmentOf segmentOf(GpuEmitter &e, mlir::Value seg, mlir::Value nSeg,
                     mlir::Value t);
 
+/// Elements [e0, e0 + w) of a key rotated to position `pos`, as f32: a
+/// kernel's faster way to what rotatedElement computes.
+using RotatedKeyLoad = std::function<mlir::Value(
+    mlir::Value tok, mlir::Value pos, mlir::Value e0, int64_t w)>;
+
 /// Chunk means (K rotated, V, router K) of KV head `g` of the chunks that
 /// start in tokens [t0, t0 + bm), a warp per chunk start; nothing without
-/// the op's chunk_size.
+/// the op's chunk_size. Rotated keys come from `rotated` if given.
 void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
                        GpuEmitter &e, mlir::Value g, mlir::Value t0,
-                       int64_t bm);
+                       int64_t bm, const RotatedKeyLoad &rotated = nullptr);
 
 /// encode_docs on the tensor cores (tiles with tensor_cores = 1): a block
 /// per (64 packed tokens, KV head), a warp per (query head of the group,

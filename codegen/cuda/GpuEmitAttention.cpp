@@ -216,7 +216,8 @@ SegmentOf segmentOf(GpuEmitter &e, Value seg, Value nSeg, Value t) {
 }
 
 void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
-                       GpuEmitter &e, Value g, Value t0, int64_t bm) {
+                       GpuEmitter &e, Value g, Value t0, int64_t bm,
+                       const RotatedKeyLoad &rotated) {
   Value k = args.k, v = args.v, seg = args.segments, router = args.router;
   Value kbar = args.pooledKey, vbar = args.pooledValue,
         rbar = args.pooledRouter;
@@ -252,6 +253,8 @@ void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
             int64_t pw = poolSplit.width;
             auto rotatedK = [&](Value tok, Value e0, int64_t w) -> Value {
               Value pos = e.subi(tok, sg.start);
+              if (rope && rotated)
+                return rotated(tok, pos, e0, w);
               Value vec = e.splat(zeroF, w);
               for (int64_t l = 0; l < w; ++l) {
                 Value el = e.addi(e0, e.index(l));

@@ -130,7 +130,7 @@ void GpuEmitter::storeAligned(Value value, Value memref, ValueRange idx,
     return;
   }
   Type elem = elementTypeOf(memref);
-  if (!elem.isF32())
+  if (vt.getElementType() != elem)
     value = arith::TruncFOp::create(
         b, loc, VectorType::get(vt.getShape(), elem), value);
   int64_t bytes =
@@ -284,6 +284,55 @@ std::pair<Value, Value> GpuEmitter::sinCos(Value x) {
   Value sinV = select(sinNeg, arith::NegFOp::create(b, loc, sinBase), sinBase);
   Value cosV = select(cosNeg, arith::NegFOp::create(b, loc, cosBase), cosBase);
   return {sinV, cosV};
+}
+
+std::pair<Value, Value> GpuEmitter::ropeTables(int64_t headDim, double theta) {
+  int64_t half = headDim / 2;
+  float thetaF = static_cast<float>(theta);
+  uint32_t bits;
+  std::memcpy(&bits, &thetaF, sizeof(bits));
+  std::string suffix =
+      "_d" + std::to_string(headDim) + "_t" + std::to_string(bits);
+  Type bf16 = b.getBF16Type();
+  auto type = MemRefType::get({kRopeTablePositions, half}, bf16);
+  if (!SymbolTable::lookupSymbolIn(module_, "msa_rope_cos" + suffix)) {
+    // ropeInvFreq and rope in runtime/src/reference/Kernels.cpp: f32
+    // angles, the C library's cosf and sinf, rounded to nearest even.
+    SmallVector<float> inv;
+    for (int64_t k = 0; k < half; ++k)
+      inv.push_back(1.0f / std::pow(thetaF, static_cast<float>(2 * k) /
+                                                static_cast<float>(headDim)));
+    auto toBf16 = [](float v) {
+      llvm::APFloat f(v);
+      bool lost;
+      f.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      return static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
+    };
+    std::vector<uint16_t> cosV, sinV;
+    cosV.reserve(kRopeTablePositions * half);
+    sinV.reserve(kRopeTablePositions * half);
+    for (int64_t pos = 0; pos < kRopeTablePositions; ++pos)
+      for (int64_t k = 0; k < half; ++k) {
+        float angle = static_cast<float>(pos) * inv[k];
+        cosV.push_back(toBf16(std::cos(angle)));
+        sinV.push_back(toBf16(std::sin(angle)));
+      }
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(module_.getBody());
+    auto tensor = RankedTensorType::get({kRopeTablePositions, half}, bf16);
+    for (auto [name, values] :
+         {std::pair{"msa_rope_cos", &cosV}, std::pair{"msa_rope_sin", &sinV}})
+      memref::GlobalOp::create(
+          b, loc, name + suffix, b.getStringAttr("private"), type,
+          DenseElementsAttr::getFromRawBuffer(
+              tensor, ArrayRef<char>(reinterpret_cast<const char *>(
+                                         values->data()),
+                                     values->size() * sizeof(uint16_t))),
+          /*constant=*/true, b.getI64IntegerAttr(16));
+  }
+  return {memref::GetGlobalOp::create(b, loc, type, "msa_rope_cos" + suffix),
+          memref::GetGlobalOp::create(b, loc, type, "msa_rope_sin" + suffix)};
 }
 
 Value GpuEmitter::invFreq(int64_t headDim, double theta, Value i) {

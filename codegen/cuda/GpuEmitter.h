@@ -37,6 +37,11 @@ struct Launch {
 
 class GpuEmitter;
 
+/// Positions the RoPE tables cover (GpuEmitter::ropeTables): documents up
+/// to 4096 tokens, the longest perf-anchors.md encodes, at 4096 x d x 2
+/// bytes a table; later positions are computed.
+constexpr int64_t kRopeTablePositions = 4096;
+
 /// How a warp spreads a head vector of d elements over its lanes: `slots`
 /// vectors of `width` per lane, lane l's slot k at l width + 32 width k;
 /// lanes at or past `active` hold nothing (d < 32).
@@ -136,6 +141,11 @@ public:
   /// inv_freq[i] = 1 / theta^(2i / d) (f32, as the reference), from a
   /// constant table of the module.
   mlir::Value invFreq(int64_t headDim, double theta, mlir::Value i);
+  /// Module constants cos[pos, i] and sin[pos, i] of RoPE for positions
+  /// below kRopeTablePositions, [positions, headDim / 2] in bf16: the
+  /// reference's cosf and sinf of f32(pos) inv_freq[i], rounded to bf16,
+  /// evaluated here, so kernels read them instead of computing them.
+  std::pair<mlir::Value, mlir::Value> ropeTables(int64_t headDim, double theta);
   /// RoPE cos and sin of position `pos` (index) and frequency `i`, rounded
   /// to `storage` as the reference's tables are.
   std::pair<mlir::Value, mlir::Value> ropeCosSin(mlir::Value pos, int64_t headDim,

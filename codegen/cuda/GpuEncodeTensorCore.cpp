@@ -63,46 +63,89 @@ struct EncodeTensorCore {
   Type storage;
   Value seg, nSeg, tokens;
 
+  VectorType vec8() { return VectorType::get({kLoadElems}, storage); }
+
+  Value loadVec(Value mem, ValueRange idx, int64_t w) {
+    auto l = vector::LoadOp::create(e.b, e.loc, VectorType::get({w}, storage),
+                                    mem, idx);
+    // Vectors start at multiples of their length (w & -w: the largest
+    // power of two dividing it).
+    l.setAlignment(static_cast<uint64_t>(2 * (w & -w)));
+    return l;
+  }
+
+  /// cos and sin (bf16) of position `pos` and frequencies [i0, i0 + w):
+  /// the module's tables below kRopeTablePositions, computed beyond.
+  std::pair<Value, Value> cosSin(Value pos, Value i0, int64_t w) {
+    auto [cosT, sinT] = e.ropeTables(d, theta);
+    VectorType vt = VectorType::get({w}, storage);
+    SmallVector<Value> cs = e.ifThenElse(
+        e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions)), {vt, vt},
+        [&]() -> SmallVector<Value> {
+          return {loadVec(cosT, {pos, i0}, w), loadVec(sinT, {pos, i0}, w)};
+        },
+        [&]() -> SmallVector<Value> {
+          Value c = e.splat(e.f32(0.0), w), s = c;
+          for (int64_t l = 0; l < w; ++l) {
+            auto [cl, sl] =
+                e.ropeCosSin(pos, d, theta, e.addi(i0, e.index(l)), storage);
+            c = vector::InsertOp::create(e.b, e.loc, cl, c, l);
+            s = vector::InsertOp::create(e.b, e.loc, sl, s, l);
+          }
+          return {arith::TruncFOp::create(e.b, e.loc, vt, c),
+                  arith::TruncFOp::create(e.b, e.loc, vt, s)};
+        });
+    return {cs[0], cs[1]};
+  }
+
+  // bf16 vector arithmetic, each operation rounded once as the reference
+  // rounds its f32 results: a product of two bf16 is exact in f32, and so
+  // is the rounding of a sum the reference rounds twice.
+  Value mulV(Value a, Value b) { return arith::MulFOp::create(e.b, e.loc, a, b); }
+  Value addV(Value a, Value b) { return arith::AddFOp::create(e.b, e.loc, a, b); }
+  Value subV(Value a, Value b) { return arith::SubFOp::create(e.b, e.loc, a, b); }
+
   /// Elements [p0, p0 + 8) and [p0 + d/2, p0 + d/2 + 8) of src[t, head, :]
-  /// rotated to position `pos` (or as they are without RoPE), as f32.
+  /// rotated to position `pos` (or as they are), in bf16.
   std::pair<Value, Value> rotate8(Value src, Value t, Value head, Value p0,
                                   Value pos, bool rotate) {
-    Value lo = e.loadAligned(src, {t, head, p0}, kLoadElems);
-    Value hi = e.loadAligned(src, {t, head, e.addi(p0, e.index(half))},
-                             kLoadElems);
+    Value lo = loadVec(src, {t, head, p0}, kLoadElems);
+    Value hi = loadVec(src, {t, head, e.addi(p0, e.index(half))}, kLoadElems);
     if (!rotate)
       return {lo, hi};
-    Value outLo = lo, outHi = hi;
-    for (int64_t l = 0; l < kLoadElems; ++l) {
-      Value x0 = vector::ExtractOp::create(e.b, e.loc, lo, l);
-      Value x1 = vector::ExtractOp::create(e.b, e.loc, hi, l);
-      auto [c, s] =
-          e.ropeCosSin(pos, d, theta, e.addi(p0, e.index(l)), storage);
-      Value neg1 = arith::NegFOp::create(e.b, e.loc, x1);
-      Value y0 = e.round(e.add(e.round(e.mul(x0, c), storage),
-                               e.round(e.mul(neg1, s), storage)),
-                         storage);
-      Value y1 = e.round(e.add(e.round(e.mul(x1, c), storage),
-                               e.round(e.mul(x0, s), storage)),
-                         storage);
-      outLo = vector::InsertOp::create(e.b, e.loc, y0, outLo, l);
-      outHi = vector::InsertOp::create(e.b, e.loc, y1, outHi, l);
-    }
-    return {outLo, outHi};
+    auto [c, s] = cosSin(pos, p0, kLoadElems);
+    return {subV(mulV(lo, c), mulV(hi, s)), addV(mulV(hi, c), mulV(lo, s))};
+  }
+
+  /// Elements [e0, e0 + w) of k[tok, g, :] rotated to `pos`, as f32: the
+  /// pooling epilogue's key loads.
+  Value rotatedKey(Value tok, Value g, Value pos, Value e0, int64_t w) {
+    Value low = e.cmpi(Pred::ult, e0, e.index(half));
+    Value i0 = e.select(low, e0, e.subi(e0, e.index(half)));
+    Value partner = e.select(low, e.addi(e0, e.index(half)), i0);
+    Value x = loadVec(args.k, {tok, g, e0}, w);
+    Value p = loadVec(args.k, {tok, g, partner}, w);
+    auto [c, s] = cosSin(pos, i0, w);
+    Value xc = mulV(x, c), ps = mulV(p, s);
+    Value out = arith::SelectOp::create(e.b, e.loc, low, subV(xc, ps),
+                                        addV(xc, ps));
+    return arith::ExtFOp::create(e.b, e.loc,
+                                 VectorType::get({w}, e.f32Type()), out);
   }
 
   /// rotate8 where `valid`, zeros elsewhere, stored to dst[prefix..., :].
   void stageRotated(Value src, Value t, Value head, Value p0, Value pos,
                     Value valid, Value dst, SmallVector<Value> prefix) {
-    Type vec = VectorType::get({kLoadElems}, e.f32Type());
     SmallVector<Value> v = e.ifThenElse(
-        valid, {vec, vec},
+        valid, {vec8(), vec8()},
         [&]() -> SmallVector<Value> {
           auto [lo, hi] = rotate8(src, t, head, p0, pos, rope);
           return {lo, hi};
         },
         [&]() -> SmallVector<Value> {
-          Value z = e.splat(e.f32(0.0), kLoadElems);
+          Value z = arith::ConstantOp::create(
+              e.b, e.loc, DenseElementsAttr::get(
+                              vec8(), e.b.getFloatAttr(storage, 0.0)));
           return {z, z};
         });
     SmallVector<Value> lo(prefix), hi(prefix);
@@ -158,9 +201,8 @@ struct EncodeTensorCore {
         Value i = e.addi(t0, r);
         e.ifThen(e.cmpi(Pred::ult, i, tokens), [&] {
           SegmentOf sg = segmentOf(e, seg, nSeg, i);
-          Type vec = VectorType::get({kLoadElems}, e.f32Type());
           SmallVector<Value> kv = e.ifThenElse(
-              sg.inside, {vec, vec},
+              sg.inside, {vec8(), vec8()},
               [&]() -> SmallVector<Value> {
                 auto [lo, hi] =
                     rotate8(k, i, g, p0, e.subi(i, sg.start), rope);
@@ -247,31 +289,28 @@ struct EncodeTensorCore {
           });
           e.barrier();
 
-          // S = Q K^T.
-          SmallVector<SmallVector<Value>> qa, qb;
+          // S = Q K^T, head-dim slices outermost so only one slice of Q
+          // fragments is live beside S and O.
+          SmallVector<SmallVector<Value>> s(sTiles,
+                                            SmallVector<Value>(4, zeroF));
           for (int64_t j = 0; j < loads; ++j) {
             Value x = e.addi(e.index(j * kQuad * kLoadElems), quadOff);
-            qa.push_back(e.loadWords(qs, {hg, rA, x}, kLoadElems / 2));
-            qb.push_back(e.loadWords(qs, {hg, rB, x}, kLoadElems / 2));
-          }
-          SmallVector<SmallVector<Value>> s;
-          for (int64_t nt = 0; nt < sTiles; ++nt) {
-            SmallVector<Value> c(4, zeroF);
-            Value keyRow = e.addi(e.index(nt * kTileCols), colInTile);
-            for (int64_t j = 0; j < loads; ++j) {
-              Value x = e.addi(e.index(j * kQuad * kLoadElems), quadOff);
+            SmallVector<Value> qa =
+                e.loadWords(qs, {hg, rA, x}, kLoadElems / 2);
+            SmallVector<Value> qb =
+                e.loadWords(qs, {hg, rB, x}, kLoadElems / 2);
+            for (int64_t nt = 0; nt < sTiles; ++nt) {
+              Value keyRow = e.addi(e.index(nt * kTileCols), colInTile);
               SmallVector<Value> bw =
                   e.loadWords(ks, {keyRow, x}, kLoadElems / 2);
               for (int64_t h = 0; h < 2; ++h)
-                c = e.mmaBf16({qa[j][2 * h], qb[j][2 * h], qa[j][2 * h + 1],
-                               qb[j][2 * h + 1]},
-                              {bw[2 * h], bw[2 * h + 1]}, c);
+                s[nt] = e.mmaBf16(
+                    {qa[2 * h], qb[2 * h], qa[2 * h + 1], qb[2 * h + 1]},
+                    {bw[2 * h], bw[2 * h + 1]}, s[nt]);
             }
-            s.push_back(c);
           }
 
           // Mask and scale; online softmax per row (A: c0, c1; B: c2, c3).
-          SmallVector<SmallVector<Value>> vis(sTiles);
           Value mxA = noScore, mxB = noScore;
           for (int64_t nt = 0; nt < sTiles; ++nt)
             for (int64_t i = 0; i < 4; ++i) {
@@ -284,7 +323,6 @@ struct EncodeTensorCore {
                   e.andI(e.cmpi(Pred::slt, key, kHi),
                          e.andI(e.cmpi(Pred::sge, key, rw.start),
                                 e.cmpi(Pred::sle, key, rw.i))));
-              vis[nt].push_back(ok);
               s[nt][i] =
                   e.select(ok, e.mul(s[nt][i], e.f32(scaleLog2)), noScore);
               if (i < 2)
@@ -303,7 +341,10 @@ struct EncodeTensorCore {
           for (int64_t nt = 0; nt < sTiles; ++nt)
             for (int64_t i = 0; i < 4; ++i) {
               Value m = i < 2 ? mA : mB;
-              Value p = e.select(vis[nt][i], e.exp2(e.sub(s[nt][i], m)), zeroF);
+              // Masked scores hold kNoScore: no predicates stay live.
+              Value seen = e.cmpf(arith::CmpFPredicate::OGT, s[nt][i],
+                                  e.f32(kNoScore / 2));
+              Value p = e.select(seen, e.exp2(e.sub(s[nt][i], m)), zeroF);
               s[nt][i] = p;
               if (i < 2)
                 sumA = e.add(sumA, p);
@@ -365,7 +406,12 @@ struct EncodeTensorCore {
     finish(rowA, lA, 0);
     finish(rowB, lB, 2);
 
-    emitEncodePooling(op, args, e, g, t0, bm);
+    RotatedKeyLoad fast;
+    if (rope)
+      fast = [&](Value tok, Value pos, Value e0, int64_t w) {
+        return rotatedKey(tok, g, pos, e0, w);
+      };
+    emitEncodePooling(op, args, e, g, t0, bm, fast);
 
     launch.threads = e.threads();
     launch.itemsPerBlock = 1;

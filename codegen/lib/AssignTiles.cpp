@@ -19,6 +19,42 @@ using namespace msa::codegen;
 
 namespace {
 
+/// The msa.tiles keys the kernel lowerings read; an override names one.
+constexpr llvm::StringLiteral kTileKeys[] = {
+    "vector_width", "block_k",      "threads",        "rows_per_block",
+    "block_m",      "block_n",      "tensor_cores",   "token_tile",
+    "staged_columns", "pass_tiles"};
+
+/// Overrides per op name ("encode_docs" -> {threads: 256}), parsed from
+/// op:key=value[,key=value...][;op:...].
+using Overrides = llvm::StringMap<llvm::SmallVector<std::pair<std::string, int64_t>>>;
+
+FailureOr<Overrides> parseOverrides(StringRef text, Operation *anchor) {
+  Overrides out;
+  SmallVector<StringRef> groups;
+  text.split(groups, ';', -1, /*KeepEmpty=*/false);
+  for (StringRef group : groups) {
+    auto [op, list] = group.trim().split(':');
+    if (op.empty() || list.empty())
+      return anchor->emitError() << "msa-assign-tiles: override '" << group
+                                 << "' is not op:key=value[,key=value...]";
+    SmallVector<StringRef> items;
+    list.split(items, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef item : items) {
+      auto [key, value] = item.trim().split('=');
+      int64_t v;
+      if (!llvm::is_contained(kTileKeys, key) || value.getAsInteger(10, v) ||
+          v < 0)
+        return anchor->emitError()
+               << "msa-assign-tiles: override '" << item << "' of " << op
+               << " is not key=value with a tile key and a non-negative "
+                  "integer";
+      out[op.trim()].push_back({key.str(), v});
+    }
+  }
+  return out;
+}
+
 struct MsaAssignTilesPass
     : msa::impl::MsaAssignTilesPassBase<MsaAssignTilesPass> {
   using Base::Base;
@@ -31,6 +67,10 @@ struct MsaAssignTilesPass
           << "' has no tile table (targets: cpu, cuda:sm_90)";
       return signalPassFailure();
     }
+    FailureOr<Overrides> overridden =
+        parseOverrides(overrides, getOperation());
+    if (failed(overridden))
+      return signalPassFailure();
     Builder b(&getContext());
     bool cuda = info.kind == TargetInfo::Kind::kCuda;
     getOperation().walk([&](Operation *op) {
@@ -52,6 +92,14 @@ struct MsaAssignTilesPass
       } else {
         tiles.push_back(b.getNamedAttr("block_k", i64(t.blockK)));
       }
+      auto it = overridden->find(op->getName().stripDialect());
+      if (it != overridden->end())
+        for (const auto &[key, value] : it->second) {
+          llvm::erase_if(tiles, [&](NamedAttribute a) {
+            return a.getName() == key;
+          });
+          tiles.push_back(b.getNamedAttr(key, i64(value)));
+        }
       op->setAttr(kTilesAttr, b.getDictionaryAttr(tiles));
     });
   }

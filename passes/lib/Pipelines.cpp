@@ -58,6 +58,7 @@ bool msa::buildGraphToKernelsPipeline(OpPassManager &pm,
   MsaAssignTilesPassOptions tiles;
   tiles.target = options.target;
   tiles.cpu = options.cpu;
+  tiles.overrides = options.tileOverrides;
   pm.addPass(createMsaAssignTilesPass(tiles));
   pm.addPass(createMsaOutlineKernelsPass());
   return true;

@@ -123,3 +123,30 @@ func.func @no_kernels(%x: tensor<?x64xbf16>, %w: tensor<128x64xbf16>, %i: i32)
   %j = arith.muli %i, %i : i32
   return %z, %j : tensor<?x128xbf16>, i32
 }
+
+// -----
+
+// bf16 encode attention with a head dim the tensor-core kernel takes: a
+// warp per (group head, 16 rows), tensor_cores set; f32 or a GQA group of
+// 8 stay on the CUDA-core tiles. The cpu tiles do not change.
+// CHECK-LABEL: func.func @encode_tensor_cores(
+// CHECK:         msa.encode_docs %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 8 : i64}}
+// CUDA-LABEL: func.func @encode_tensor_cores(
+// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, tensor_cores = 1 : i64, threads = 512 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
+func.func @encode_tensor_cores(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>,
+    %v: tensor<?x2x128xbf16>, %qf: tensor<?x8x128xf32>, %kf: tensor<?x2x128xf32>,
+    %k1: tensor<?x1x128xbf16>, %seg: tensor<?xi32>)
+    -> (tensor<?x8x128xbf16>, tensor<?x8x128xf32>, tensor<?x8x128xbf16>) {
+  %o = msa.encode_docs %q, %k, %v, %seg
+      : (tensor<?x8x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16>, tensor<?xi32>)
+        -> tensor<?x8x128xbf16>
+  %f = msa.encode_docs %qf, %kf, %kf, %seg
+      : (tensor<?x8x128xf32>, tensor<?x2x128xf32>, tensor<?x2x128xf32>, tensor<?xi32>)
+        -> tensor<?x8x128xf32>
+  %g = msa.encode_docs %q, %k1, %k1, %seg
+      : (tensor<?x8x128xbf16>, tensor<?x1x128xbf16>, tensor<?x1x128xbf16>, tensor<?xi32>)
+        -> tensor<?x8x128xbf16>
+  return %o, %f, %g : tensor<?x8x128xbf16>, tensor<?x8x128xf32>, tensor<?x8x128xbf16>
+}

@@ -77,6 +77,18 @@ llvm::cl::opt<std::string>
                              "$CUDA_HOME/bin, /usr/local/cuda/bin, PATH)"),
               llvm::cl::value_desc("PATH"));
 
+llvm::cl::opt<std::string> tileOverrides(
+    "tiles",
+    llvm::cl::desc("Tiles instead of the tile table's, for experiments: "
+                   "op:key=value[,key=value...][;op:...], e.g. "
+                   "route_topk:threads=512"),
+    llvm::cl::value_desc("OVERRIDES"));
+llvm::cl::opt<int64_t> routeBlocks(
+    "route-blocks",
+    llvm::cl::desc("Candidate blocks of the fused routing kernel instead of "
+                   "the tile table's"),
+    llvm::cl::init(0));
+
 enum class Emit {
   Graph,
   Fused,
@@ -314,6 +326,11 @@ int main(int argc, char **argv) {
 
   msa::PipelineOptions pipelineOptions;
   pipelineOptions.target = target;
+  pipelineOptions.tileOverrides = tileOverrides;
+  if (routeBlocks < 0)
+    return fail("--route-blocks " + std::to_string(routeBlocks) +
+                " is negative");
+  pipelineOptions.routeBlocks = routeBlocks;
   pipelineOptions.cpu = msa::codegen::resolveCpuName(
       msa::codegen::CpuTargetOptions{cpuName, "x86_64-unknown-linux-gnu", 3,
                                      linker});

@@ -380,11 +380,13 @@ int runBench(int argc, char **argv) {
     std::printf("; reference %.1f tokens/s on %lld tokens; ratio %.1fx",
                 refEncodeRate, (long long)e.find("reference_tokens")->asInt(),
                 e.find("ratio")->asNumber());
-  std::printf("\n         encode_docs (attention, RoPE, pooling) %.3f s for "
+  std::printf("\n         encode_docs (attention, RoPE, pooling) %.3f ms for "
               "%.3g attention FLOPs = %.3g TFLOP/s; GEMMs %.3f s (steps "
               "waited for one by one)",
               e.find("kernel_seconds")->find("msa.encode_docs")
-                  ? e.find("kernel_seconds")->find("msa.encode_docs")->asNumber()
+                  ? 1e3 * e.find("kernel_seconds")
+                              ->find("msa.encode_docs")
+                              ->asNumber()
                   : 0.0,
               e.find("attention_flops")->asNumber(),
               e.find("attention_tflops")->asNumber(),

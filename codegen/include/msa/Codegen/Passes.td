@@ -30,7 +30,11 @@ def MsaAssignTilesPass : Pass<"msa-assign-tiles", "::mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "cpu or cuda:sm_90">,
     Option<"cpu", "cpu", "std::string", /*default=*/"\"x86-64-v3\"",
-           "LLVM CPU name of the cpu target">
+           "LLVM CPU name of the cpu target">,
+    Option<"overrides", "overrides", "std::string", /*default=*/"\"\"",
+           "tiles to use instead of the table's, for experiments: "
+           "op:key=value[,key=value...][;op:...], op a kernel op's name "
+           "without msa. (encode_docs)">
   ];
 }
 

@@ -26,6 +26,9 @@ struct PipelineOptions {
   /// Candidate blocks of the fused routing kernel; 0 takes the target's
   /// from KernelConfig.
   int64_t routeBlocks = 0;
+  /// Tiles instead of the table's (msa-assign-tiles overrides), for
+  /// experiments: op:key=value[,key=value...][;op:...].
+  std::string tileOverrides;
 };
 
 /// Graph IR to fused kernel-level ops: cleanup, the fusion passes (RoPE,
