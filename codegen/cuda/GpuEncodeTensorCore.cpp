@@ -311,20 +311,52 @@ struct EncodeTensorCore {
           }
 
           // Mask and scale; online softmax per row (A: c0, c1; B: c2, c3).
+          // Tiles every row of the warp sees whole (below the diagonal,
+          // inside the rows' documents) skip the per-score mask.
+          auto wholeTile = [&](const Row &rw) {
+            Value last = e.addi(kt, e.index(bn - 1));
+            return e.andI(rw.inside,
+                          e.andI(e.cmpi(Pred::sge, kt, rw.start),
+                                 e.andI(e.cmpi(Pred::sle, last, rw.i),
+                                        e.cmpi(Pred::slt, last, kHi))));
+          };
+          Value whole = e.andI(wholeTile(rowA), wholeTile(rowB));
+          Value wholeWarp = e.cmpf(
+              arith::CmpFPredicate::OEQ,
+              e.warpSum(e.select(whole, e.f32(1.0), zeroF)),
+              e.f32(static_cast<double>(kWarpSize)));
+          SmallVector<Type> sTypes(4 * sTiles, e.f32Type());
+          SmallVector<Value> flat = e.ifThenElse(
+              wholeWarp, sTypes,
+              [&]() -> SmallVector<Value> {
+                SmallVector<Value> out;
+                for (int64_t nt = 0; nt < sTiles; ++nt)
+                  for (int64_t i = 0; i < 4; ++i)
+                    out.push_back(e.mul(s[nt][i], e.f32(scaleLog2)));
+                return out;
+              },
+              [&]() -> SmallVector<Value> {
+                SmallVector<Value> out;
+                for (int64_t nt = 0; nt < sTiles; ++nt)
+                  for (int64_t i = 0; i < 4; ++i) {
+                    const Row &rw = i < 2 ? rowA : rowB;
+                    Value key = e.addi(
+                        e.addi(kt, e.index(nt * kTileCols + (i % 2))),
+                        e.muli(quad, e.index(2)));
+                    Value ok = e.andI(
+                        rw.inside,
+                        e.andI(e.cmpi(Pred::slt, key, kHi),
+                               e.andI(e.cmpi(Pred::sge, key, rw.start),
+                                      e.cmpi(Pred::sle, key, rw.i))));
+                    out.push_back(e.select(
+                        ok, e.mul(s[nt][i], e.f32(scaleLog2)), noScore));
+                  }
+                return out;
+              });
           Value mxA = noScore, mxB = noScore;
           for (int64_t nt = 0; nt < sTiles; ++nt)
             for (int64_t i = 0; i < 4; ++i) {
-              const Row &rw = i < 2 ? rowA : rowB;
-              Value key = e.addi(
-                  kt, e.index(nt * kTileCols + (i % 2)));
-              key = e.addi(key, e.muli(quad, e.index(2)));
-              Value ok = e.andI(
-                  rw.inside,
-                  e.andI(e.cmpi(Pred::slt, key, kHi),
-                         e.andI(e.cmpi(Pred::sge, key, rw.start),
-                                e.cmpi(Pred::sle, key, rw.i))));
-              s[nt][i] =
-                  e.select(ok, e.mul(s[nt][i], e.f32(scaleLog2)), noScore);
+              s[nt][i] = flat[4 * nt + i];
               if (i < 2)
                 mxA = e.max(mxA, s[nt][i]);
               else

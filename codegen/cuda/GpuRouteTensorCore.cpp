@@ -64,6 +64,9 @@ constexpr int64_t kStagedQueryBytes = 160 * 1024;
 /// Column tiles per pass: registers for 8 x 4 accumulators and as many
 /// head-reduced partials.
 constexpr int64_t kMaxPassTiles = 8;
+/// Column tiles whose mma chains run straight-line together: more keep
+/// every tile's B fragments live at once and spill.
+constexpr int64_t kStraightTiles = 4;
 
 /// The token reduction of one lane's rows: value, and the count (mean) or
 /// the slot of the value (last).
@@ -226,41 +229,61 @@ struct TensorCoreRoute {
     Value passes = e.ceilDiv(validCols, e.index(passCols));
     SmallVector<Value> init = fold.init();
     init.append(fold.init());
-    SmallVector<Value> st = e.loop(
-        zero, passes, 1, init,
-        [&](Value p, ValueRange it) -> SmallVector<Value> {
-          Value colBase = e.muli(p, e.index(passCols));
+    // One pass over `tiles` column tiles, straight-line so the tiles'
+    // independent mma chains interleave.
+    auto pass = [&](int64_t tiles, Value colBase, Value active,
+                    ValueRange it) -> SmallVector<Value> {
           Value headInit =
               r.head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
           SmallVector<SmallVector<Value>> acc(
-              passTiles, SmallVector<Value>(4, headInit));
+              tiles, SmallVector<Value>(4, headInit));
           Rows rows = loadKeys(0, rowA, rowB, quadOff);
           for (int64_t g = 0; g < r.hk; ++g) {
             // The next head's keys are in flight while this one's tiles run.
             Rows next;
             if (g + 1 < r.hk)
               next = loadKeys(g + 1, rowA, rowB, quadOff);
-            for (int64_t nt = 0; nt < passTiles; ++nt) {
-              Value tileCol = e.addi(colBase, e.index(nt * kTileCols));
-              SmallVector<Type> types(4, e.f32Type());
-              acc[nt] = e.ifThenElse(
-                  e.cmpi(Pred::ult, tileCol, validCols), types,
-                  [&]() -> SmallVector<Value> {
-                    SmallVector<Value> c = tileScores(
-                        rows, g, e.addi(tileCol, colInTile), quadOff);
-                    SmallVector<Value> out;
-                    for (int64_t i = 0; i < 4; ++i)
-                      out.push_back(headCombine(acc[nt][i], c[i]));
-                    return out;
-                  },
-                  [&]() -> SmallVector<Value> { return acc[nt]; });
+            // Groups of kStraightTiles column tiles run straight-line (their
+            // mma chains interleave); later groups only where columns are.
+            for (int64_t g0 = 0; g0 < tiles; g0 += kStraightTiles) {
+              int64_t g1 = std::min(tiles, g0 + kStraightTiles);
+              auto group = [&]() -> SmallVector<Value> {
+                SmallVector<Value> out;
+                for (int64_t nt = g0; nt < g1; ++nt) {
+                  // Columns past the valid ones only feed masked tokens;
+                  // rows past the staged ones are clamped, not read.
+                  Value colRow = e.mini(
+                      e.addi(e.addi(colBase, e.index(nt * kTileCols)),
+                             colInTile),
+                      e.index(columns - 1));
+                  SmallVector<Value> c = tileScores(rows, g, colRow, quadOff);
+                  for (int64_t i = 0; i < 4; ++i)
+                    out.push_back(headCombine(acc[nt][i], c[i]));
+                }
+                return out;
+              };
+              SmallVector<Value> out;
+              if (g0 == 0) {
+                out = group();
+              } else {
+                SmallVector<Value> keep;
+                for (int64_t nt = g0; nt < g1; ++nt)
+                  keep.append(acc[nt].begin(), acc[nt].end());
+                out = e.ifThenElse(
+                    e.cmpi(Pred::sgt, active, e.index(g0)),
+                    SmallVector<Type>(keep.size(), e.f32Type()), group,
+                    [&]() { return keep; });
+              }
+              for (int64_t nt = g0; nt < g1; ++nt)
+                for (int64_t i = 0; i < 4; ++i)
+                  acc[nt][i] = out[4 * (nt - g0) + i];
             }
             rows = std::move(next);
           }
           // Finish the head reduction over the group's adjacent columns
           // and fold each distinct token once.
           SmallVector<Value> next(it.begin(), it.end());
-          for (int64_t nt = 0; nt < passTiles; ++nt) {
+          for (int64_t nt = 0; nt < tiles; ++nt) {
             Value col0 = e.addi(e.addi(colBase, e.index(nt * kTileCols)),
                                 e.muli(quad, e.index(2)));
             for (int64_t half = 0; half < 2; ++half) {
@@ -297,6 +320,30 @@ struct TensorCoreRoute {
             }
           }
           return next;
+    };
+    // Passes of passTiles column tiles; the last (or only) one takes the
+    // smallest power-of-two variant that covers its valid columns.
+    SmallVector<int64_t> variants;
+    for (int64_t n = 1; n < std::min(passTiles, kStraightTiles); n *= 2)
+      variants.push_back(n);
+    variants.push_back(passTiles);
+    SmallVector<Value> st = e.loop(
+        zero, passes, 1, init,
+        [&](Value p, ValueRange it) -> SmallVector<Value> {
+          Value colBase = e.muli(p, e.index(passCols));
+          Value active = e.ceilDiv(e.subi(validCols, colBase),
+                                   e.index(kTileCols));
+          SmallVector<Type> types(it.getTypes());
+          std::function<SmallVector<Value>(size_t)> choose =
+              [&](size_t v) -> SmallVector<Value> {
+            if (v + 1 == variants.size())
+              return pass(variants[v], colBase, active, it);
+            return e.ifThenElse(
+                e.cmpi(Pred::sle, active, e.index(variants[v])), types,
+                [&]() { return pass(variants[v], colBase, active, it); },
+                [&]() { return choose(v + 1); });
+          };
+          return choose(0);
         });
     SmallVector<Value> a(st.begin(), st.begin() + 2), b(st.begin() + 2,
                                                           st.end());
