@@ -34,6 +34,20 @@ for variant in ${MSA_TILE_VARIANTS:-}; do
   build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
     --tiles "${variant#*=}" -o "gpu-bundles/bench-4b-l4-${variant%%=*}.msab"
 done
+# The whole MSA-4B shape (36 layers, router layers 18-35) for gpu-check.sh's
+# bench36: msa-compile reads only the config, so the 8 GB of random weights
+# are made on the GPU machine.
+mkdir -p "$tmp/b36"
+python3 - "$tmp/b4/config.json" "$tmp/b36/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["num_hidden_layers"] = 36
+c["msa_config"]["router_layer_idx"] = ",".join(str(l) for l in range(18, 36))
+json.dump(c, open(sys.argv[2], "w"), indent=1)
+PY
+cp "$tmp/b4/tokenizer.json" "$tmp/b36/"
+build-gpu/bin/msa-compile --model "$tmp/b36" --target cuda:sm_90 \
+  -o gpu-bundles/bench-4b-l36.msab
 rm -rf "$tmp"
 tar czf build-gpu/gpu-bundles.tgz gpu-bundles
 du -sh build-gpu/bin build-gpu/test/unittests build-gpu/gpu-bundles.tgz

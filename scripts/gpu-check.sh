@@ -2,7 +2,7 @@
 # Runs on the GPU machine (H100/H200) every GPU test and benchmark, with the
 # binaries and bundles scripts/gpu-build.sh made on the build machine, and
 # prints a short table last. Logs go to $OUT (the device tool) or out/.
-#   usage: bash scripts/gpu-check.sh [tests|sanitize|bench]...  (default: all)
+#   usage: bash scripts/gpu-check.sh [tests|sanitize|bench|bench36]...  (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build-gpu
@@ -14,7 +14,7 @@ export MSA_TEST_TARGET=cuda:sm_90 MSA_TEST_BUNDLE_DIR="$PWD/gpu-bundles"
 export MSA_TEST_PREBUILT=1
 export NCCL_NVLS_ENABLE=0
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(tests sanitize bench)
+[ ${#groups[@]} -eq 0 ] && groups=(tests sanitize bench bench36)
 want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
@@ -56,7 +56,8 @@ if want bench; then
   "$B/bin/msa-run" make-model --preset msa-4b --layers 4 --router-layers 2,3 \
     -o /tmp/b4 > /dev/null
   # gpu-build.sh's tile experiments (bench-4b-l4-NAME.msab) run too.
-  for bundle in gpu-bundles/bench-4b-l4*.msab; do
+  for bundle in gpu-bundles/bench-4b-l4.msab gpu-bundles/bench-4b-l4-*.msab; do
+    [ -f "$bundle" ] || continue
     name=$(basename "$bundle" .msab); name=${name#bench-4b-l4}
     for q in 4 16; do
       run "bench$name-q$q" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
@@ -68,6 +69,19 @@ if want bench; then
   done
   run torch-bench timeout 300 python3 bench/torch/bench_torch.py ${TORCH_GROUPS:-} --quick
   grep -v "^{" "$LOGS/torch-bench.log" | tail -30
+fi
+
+if want bench36; then
+  # The whole model with MSA-4B shapes and random weights (36 layers, router
+  # layers 18-35): encode tokens/s and ask latency over a 10M-token bank
+  # (156,250 chunks of 64).
+  run make-model-36 timeout 300 "$B/bin/msa-run" make-model --preset msa-4b \
+    -o /tmp/b36 --force
+  run bench36 timeout 280 "$B/bin/msa-run" bench --model /tmp/b36 \
+    --bundle gpu-bundles/bench-4b-l36.msab --target cuda --tokens 16384 \
+    --reference-tokens 0 --query-tokens 16 --decode-steps 8 \
+    --bank-chunks 156250
+  tail -6 "$LOGS/bench36.log"
 fi
 
 echo
