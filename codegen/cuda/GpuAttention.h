@@ -1,4 +1,5 @@
-//===- GpuAttention.h - pieces shared by the cuda attention kernels -*- C++ -*-===//
+//===- GpuAttention.h - pieces shared by the cuda attention kernels -*- C++
+//-*-===//
 //
 // Part of msa. Licensed under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -39,6 +40,14 @@ struct SegmentOf {
 SegmentOf segmentOf(GpuEmitter &e, mlir::Value seg, mlir::Value nSeg,
                     mlir::Value t);
 
+/// The keys the query rows [t0, t0 + bm) attend to: [kLo, kHi) from the
+/// document start of the first row inside a document to the end of the
+/// last one (kLo = kHi when no row is inside a document).
+std::pair<mlir::Value, mlir::Value> tileKeyRange(GpuEmitter &e, mlir::Value seg,
+                                                 mlir::Value nSeg,
+                                                 mlir::Value tokens,
+                                                 mlir::Value t0, int64_t bm);
+
 /// Elements [e0, e0 + w) of a key rotated to position `pos`, as f32: a
 /// kernel's faster way to what rotatedElement computes.
 using RotatedKeyLoad = std::function<mlir::Value(
@@ -48,8 +57,8 @@ using RotatedKeyLoad = std::function<mlir::Value(
 /// start in tokens [t0, t0 + bm), a warp per chunk start; nothing without
 /// the op's chunk_size. Rotated keys come from `rotated` if given.
 void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
-                       GpuEmitter &e, mlir::Value g, mlir::Value t0,
-                       int64_t bm, const RotatedKeyLoad &rotated = nullptr);
+                       GpuEmitter &e, mlir::Value g, mlir::Value t0, int64_t bm,
+                       const RotatedKeyLoad &rotated = nullptr);
 
 /// encode_docs on the tensor cores (tiles with tensor_cores = 1): a block
 /// per (64 packed tokens, KV head), a warp per (query head of the group,

@@ -215,9 +215,29 @@ SegmentOf segmentOf(GpuEmitter &e, Value seg, Value nSeg, Value t) {
   return {s, start, end, inside};
 }
 
+std::pair<Value, Value> tileKeyRange(GpuEmitter &e, Value seg, Value nSeg,
+                                     Value tokens, Value t0, int64_t bm) {
+  // Rows [t0, t0 + bm) inside segments are [max(t0, seg0), min(.., segS));
+  // their keys start where the first one's segment does.
+  Value seg0 = e.loadIndex(seg, {e.index(0)});
+  Value segS = e.loadIndex(seg, {nSeg});
+  Value firstIn = e.maxi(t0, seg0);
+  Value kHi = e.mini(e.mini(e.addi(t0, e.index(bm)), tokens), segS);
+  Value anyInside = e.cmpi(Pred::slt, firstIn, kHi);
+  Value kLo = e.ifThenElse(
+      anyInside, {e.b.getIndexType()},
+      [&]() -> SmallVector<Value> {
+        return {segmentOf(e, seg, nSeg, firstIn).start};
+      },
+      [&]() -> SmallVector<Value> { return {kHi}; })[0];
+  return {kLo, kHi};
+}
+
 void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
                        GpuEmitter &e, Value g, Value t0, int64_t bm,
                        const RotatedKeyLoad &rotated) {
+  if (!op.getChunkSizeAttr())
+    return;
   Value k = args.k, v = args.v, seg = args.segments, router = args.router;
   Value kbar = args.pooledKey, vbar = args.pooledValue,
         rbar = args.pooledRouter;
@@ -230,64 +250,57 @@ void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
   Value tokens = e.dim(args.q, 0);
   Value nSeg = e.subi(e.dim(seg, 0), one);
   LaneSplit poolSplit = *LaneSplit::of(op, d);
-  if (op.getChunkSizeAttr()) {
-    int64_t p = op.getChunkSizeAttr().getInt();
-    int64_t firstSeg = op.getFirstPooledSegmentAttr()
-                           ? op.getFirstPooledSegmentAttr().getInt()
-                           : 0;
-    {
-      e.loop(e.warpId(), e.index(bm), e.warps(), [&](Value rr) {
-        Value t = e.addi(t0, rr);
-        e.ifThen(e.cmpi(Pred::ult, t, tokens), [&] {
-          SegmentOf sg = segmentOf(e, seg, nSeg, t);
-          Value rel = e.subi(t, sg.start);
-          Value starts = e.andI(
-              sg.inside,
-              e.andI(e.cmpi(Pred::sge, sg.index, e.index(firstSeg)),
-                     e.cmpi(Pred::eq, e.remi(rel, e.index(p)), zero)));
-          e.ifThen(starts, [&] {
-            Value chunk =
-                e.addi(gpuChunkOffsetOf(e, seg, e.index(firstSeg), sg.index, p),
-                       e.divi(rel, e.index(p)));
-            Value count = e.mini(e.index(p), e.subi(sg.end, t));
-            int64_t pw = poolSplit.width;
-            auto rotatedK = [&](Value tok, Value e0, int64_t w) -> Value {
-              Value pos = e.subi(tok, sg.start);
-              if (rope && rotated)
-                return rotated(tok, pos, e0, w);
-              Value vec = e.splat(zeroF, w);
-              for (int64_t l = 0; l < w; ++l) {
-                Value el = e.addi(e0, e.index(l));
-                Value x = rope ? rotatedElement(e, k, tok, g, el, pos, d,
-                                                theta, storage)
-                               : e.load(k, {tok, g, el});
-                vec = w == 1 ? x
-                             : vector::InsertOp::create(e.b, e.loc, x, vec, l)
-                                   .getResult();
-              }
-              return vec;
-            };
-            warpPoolChunk(e, rotatedK, kbar, g, chunk, t, count, d, pw,
-                          false);
-            warpPoolChunk(
-                e,
-                [&](Value tok, Value e0, int64_t w) {
-                  return e.loadAligned(v, {tok, g, e0}, w);
-                },
-                vbar, g, chunk, t, count, d, pw, false);
-            if (rbar)
-              warpPoolChunk(
-                  e,
-                  [&](Value tok, Value e0, int64_t w) {
-                    return e.loadAligned(router, {tok, g, e0}, w);
-                  },
-                  rbar, g, chunk, t, count, d, pw, op.getNormalizeRouter());
-          });
-        });
+  int64_t p = op.getChunkSizeAttr().getInt();
+  int64_t firstSeg = op.getFirstPooledSegmentAttr()
+                         ? op.getFirstPooledSegmentAttr().getInt()
+                         : 0;
+  e.loop(e.warpId(), e.index(bm), e.warps(), [&](Value rr) {
+    Value t = e.addi(t0, rr);
+    e.ifThen(e.cmpi(Pred::ult, t, tokens), [&] {
+      SegmentOf sg = segmentOf(e, seg, nSeg, t);
+      Value rel = e.subi(t, sg.start);
+      Value starts = e.andI(
+          sg.inside, e.andI(e.cmpi(Pred::sge, sg.index, e.index(firstSeg)),
+                            e.cmpi(Pred::eq, e.remi(rel, e.index(p)), zero)));
+      e.ifThen(starts, [&] {
+        Value chunk =
+            e.addi(gpuChunkOffsetOf(e, seg, e.index(firstSeg), sg.index, p),
+                   e.divi(rel, e.index(p)));
+        Value count = e.mini(e.index(p), e.subi(sg.end, t));
+        int64_t pw = poolSplit.width;
+        auto rotatedK = [&](Value tok, Value e0, int64_t w) -> Value {
+          Value pos = e.subi(tok, sg.start);
+          if (rope && rotated)
+            return rotated(tok, pos, e0, w);
+          Value vec = e.splat(zeroF, w);
+          for (int64_t l = 0; l < w; ++l) {
+            Value el = e.addi(e0, e.index(l));
+            Value x =
+                rope ? rotatedElement(e, k, tok, g, el, pos, d, theta, storage)
+                     : e.load(k, {tok, g, el});
+            vec = w == 1 ? x
+                         : vector::InsertOp::create(e.b, e.loc, x, vec, l)
+                               .getResult();
+          }
+          return vec;
+        };
+        warpPoolChunk(e, rotatedK, kbar, g, chunk, t, count, d, pw, false);
+        warpPoolChunk(
+            e,
+            [&](Value tok, Value e0, int64_t w) {
+              return e.loadAligned(v, {tok, g, e0}, w);
+            },
+            vbar, g, chunk, t, count, d, pw, false);
+        if (rbar)
+          warpPoolChunk(
+              e,
+              [&](Value tok, Value e0, int64_t w) {
+                return e.loadAligned(router, {tok, g, e0}, w);
+              },
+              rbar, g, chunk, t, count, d, pw, op.getNormalizeRouter());
       });
-    }
-  }
-
+    });
+  });
 }
 
 namespace {
@@ -298,9 +311,7 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
     return emitEncodeDocsTensorCore(op, a, e, launch);
   EncodeDocsArgs args = EncodeDocsArgs::of(op, a.operands, a.results);
   Value q = args.q, k = args.k, v = args.v, seg = args.segments;
-  Value router = args.router, out = args.out, rotatedOut = args.rotatedKey;
-  Value kbar = args.pooledKey, vbar = args.pooledValue,
-        rbar = args.pooledRouter;
+  Value out = args.out, rotatedOut = args.rotatedKey;
   Type storage = elementTypeOf(q);
   int64_t d = staticDim(q, 2), hq = staticDim(q, 1), hk = staticDim(k, 1);
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
@@ -315,13 +326,9 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
            << e.threads() << ", block_m " << bm << ", block_n " << bn
            << ", head dim " << d;
   int64_t vw = gpuVectorWidth(op, d / 2);
-  LaneSplit poolSplit;
-  {
-    FailureOr<LaneSplit> ps = LaneSplit::of(op, d);
-    if (failed(ps))
-      return failure();
-    poolSplit = *ps;
-  }
+  // The pooling epilogue spreads the head dim over a warp's lanes.
+  if (failed(LaneSplit::of(op, d)))
+    return failure();
   int64_t group = hq / hk, half = d / 2, quarter = d / 4;
   double scale = scaleOf(op.getScaleAttr(), d);
   bool rope = static_cast<bool>(op.getRopeThetaAttr());
@@ -350,18 +357,7 @@ LogicalResult emitEncodeDocs(EncodeDocsOp op, const GpuKernelArgs &a,
   Value rowInside = e.andI(inTokens, mine.inside);
   Value myPos = e.subi(i, mine.start);
 
-  // Rows [t0, t0 + bm) inside segments are [max(t0, seg0), min(.., segS));
-  // their keys start where the first one's segment does.
-  Value seg0 = e.loadIndex(seg, {zero}), segS = e.loadIndex(seg, {nSeg});
-  Value firstIn = e.maxi(t0, seg0);
-  Value kHi = e.mini(e.mini(e.addi(t0, e.index(bm)), tokens), segS);
-  Value anyInside = e.cmpi(Pred::slt, firstIn, kHi);
-  Value kLo = e.ifThenElse(
-      anyInside, {e.b.getIndexType()},
-      [&]() -> SmallVector<Value> {
-        return {segmentOf(e, seg, nSeg, firstIn).start};
-      },
-      [&]() -> SmallVector<Value> { return {kHi}; })[0];
+  auto [kLo, kHi] = tileKeyRange(e, seg, nSeg, tokens, t0, bm);
 
   // The element pairs (p, p + d/2) a thread of a row pair rotates.
   Value pairLo = e.muli(hf, e.index(quarter));

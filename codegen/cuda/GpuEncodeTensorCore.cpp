@@ -101,9 +101,15 @@ struct EncodeTensorCore {
   // bf16 vector arithmetic, each operation rounded once as the reference
   // rounds its f32 results: a product of two bf16 is exact in f32, and so
   // is the rounding of a sum the reference rounds twice.
-  Value mulV(Value a, Value b) { return arith::MulFOp::create(e.b, e.loc, a, b); }
-  Value addV(Value a, Value b) { return arith::AddFOp::create(e.b, e.loc, a, b); }
-  Value subV(Value a, Value b) { return arith::SubFOp::create(e.b, e.loc, a, b); }
+  Value mulV(Value a, Value b) {
+    return arith::MulFOp::create(e.b, e.loc, a, b);
+  }
+  Value addV(Value a, Value b) {
+    return arith::AddFOp::create(e.b, e.loc, a, b);
+  }
+  Value subV(Value a, Value b) {
+    return arith::SubFOp::create(e.b, e.loc, a, b);
+  }
 
   /// Elements [p0, p0 + 8) and [p0 + d/2, p0 + d/2 + 8) of src[t, head, :]
   /// rotated to position `pos` (or as they are), in bf16.
@@ -127,10 +133,10 @@ struct EncodeTensorCore {
     Value p = loadVec(args.k, {tok, g, partner}, w);
     auto [c, s] = cosSin(pos, i0, w);
     Value xc = mulV(x, c), ps = mulV(p, s);
-    Value out = arith::SelectOp::create(e.b, e.loc, low, subV(xc, ps),
-                                        addV(xc, ps));
-    return arith::ExtFOp::create(e.b, e.loc,
-                                 VectorType::get({w}, e.f32Type()), out);
+    Value out =
+        arith::SelectOp::create(e.b, e.loc, low, subV(xc, ps), addV(xc, ps));
+    return arith::ExtFOp::create(e.b, e.loc, VectorType::get({w}, e.f32Type()),
+                                 out);
   }
 
   /// rotate8 where `valid`, zeros elsewhere, stored to dst[prefix..., :].
@@ -144,8 +150,8 @@ struct EncodeTensorCore {
         },
         [&]() -> SmallVector<Value> {
           Value z = arith::ConstantOp::create(
-              e.b, e.loc, DenseElementsAttr::get(
-                              vec8(), e.b.getFloatAttr(storage, 0.0)));
+              e.b, e.loc,
+              DenseElementsAttr::get(vec8(), e.b.getFloatAttr(storage, 0.0)));
           return {z, z};
         });
     SmallVector<Value> lo(prefix), hi(prefix);
@@ -196,16 +202,14 @@ struct EncodeTensorCore {
     if (args.rotatedKey)
       e.loop(tid, e.index(bm * pairGroups), e.threads(), [&](Value u) {
         Value r = e.divi(u, e.index(pairGroups));
-        Value p0 =
-            e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
+        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
         Value i = e.addi(t0, r);
         e.ifThen(e.cmpi(Pred::ult, i, tokens), [&] {
           SegmentOf sg = segmentOf(e, seg, nSeg, i);
           SmallVector<Value> kv = e.ifThenElse(
               sg.inside, {vec8(), vec8()},
               [&]() -> SmallVector<Value> {
-                auto [lo, hi] =
-                    rotate8(k, i, g, p0, e.subi(i, sg.start), rope);
+                auto [lo, hi] = rotate8(k, i, g, p0, e.subi(i, sg.start), rope);
                 return {lo, hi};
               },
               [&]() -> SmallVector<Value> {
@@ -218,34 +222,23 @@ struct EncodeTensorCore {
         });
       });
 
-    // Keys: from the first in-document row's document start to the end of
-    // the tile's rows inside documents.
-    Value seg0 = e.loadIndex(seg, {zero}), segS = e.loadIndex(seg, {nSeg});
-    Value firstIn = e.maxi(t0, seg0);
-    Value kHi = e.mini(e.mini(e.addi(t0, e.index(bm)), tokens), segS);
-    Value anyInside = e.cmpi(Pred::slt, firstIn, kHi);
-    Value kLo = e.ifThenElse(
-        anyInside, {e.b.getIndexType()},
-        [&]() -> SmallVector<Value> {
-          return {segmentOf(e, seg, nSeg, firstIn).start};
-        },
-        [&]() -> SmallVector<Value> { return {kHi}; })[0];
+    auto [kLo, kHi] = tileKeyRange(e, seg, nSeg, tokens, t0, bm);
 
     Value lane = e.laneId(), w = e.warpId();
     Value hg = e.divi(w, e.index(bm / kWarpRows));
     Value slice = e.remi(w, e.index(bm / kWarpRows));
     Value quad = e.remi(lane, e.index(kQuad));
     Value quadOff = e.muli(quad, e.index(kLoadElems));
-    Value rA = e.addi(e.muli(slice, e.index(kWarpRows)),
-                      e.divi(lane, e.index(kQuad)));
+    Value rA =
+        e.addi(e.muli(slice, e.index(kWarpRows)), e.divi(lane, e.index(kQuad)));
     Value rB = e.addi(rA, e.index(kWarpRows / 2));
     Row rowA = rowOf(e.addi(t0, rA)), rowB = rowOf(e.addi(t0, rB));
     Value colInTile = e.divi(lane, e.index(kQuad));
     // ldmatrix rows: lanes 8-15 and 24-31 take the step's upper 8 keys,
     // lanes 16-31 the next 8 head-dim columns.
-    Value ldKey = e.addi(e.remi(lane, e.index(8)),
-                         e.muli(e.remi(e.divi(lane, e.index(8)), e.index(2)),
-                                e.index(8)));
+    Value ldKey = e.addi(
+        e.remi(lane, e.index(8)),
+        e.muli(e.remi(e.divi(lane, e.index(8)), e.index(2)), e.index(8)));
     Value ldCol = e.muli(e.divi(lane, e.index(16)), e.index(kTileCols));
 
     int64_t sTiles = bn / kTileCols, oTiles = d / kTileCols;
@@ -321,10 +314,10 @@ struct EncodeTensorCore {
                                         e.cmpi(Pred::slt, last, kHi))));
           };
           Value whole = e.andI(wholeTile(rowA), wholeTile(rowB));
-          Value wholeWarp = e.cmpf(
-              arith::CmpFPredicate::OEQ,
-              e.warpSum(e.select(whole, e.f32(1.0), zeroF)),
-              e.f32(static_cast<double>(kWarpSize)));
+          Value wholeWarp =
+              e.cmpf(arith::CmpFPredicate::OEQ,
+                     e.warpSum(e.select(whole, e.f32(1.0), zeroF)),
+                     e.f32(static_cast<double>(kWarpSize)));
           SmallVector<Type> sTypes(4 * sTiles, e.f32Type());
           SmallVector<Value> flat = e.ifThenElse(
               wholeWarp, sTypes,
@@ -340,14 +333,14 @@ struct EncodeTensorCore {
                 for (int64_t nt = 0; nt < sTiles; ++nt)
                   for (int64_t i = 0; i < 4; ++i) {
                     const Row &rw = i < 2 ? rowA : rowB;
-                    Value key = e.addi(
-                        e.addi(kt, e.index(nt * kTileCols + (i % 2))),
-                        e.muli(quad, e.index(2)));
-                    Value ok = e.andI(
-                        rw.inside,
-                        e.andI(e.cmpi(Pred::slt, key, kHi),
-                               e.andI(e.cmpi(Pred::sge, key, rw.start),
-                                      e.cmpi(Pred::sle, key, rw.i))));
+                    Value key =
+                        e.addi(e.addi(kt, e.index(nt * kTileCols + (i % 2))),
+                               e.muli(quad, e.index(2)));
+                    Value ok =
+                        e.andI(rw.inside,
+                               e.andI(e.cmpi(Pred::slt, key, kHi),
+                                      e.andI(e.cmpi(Pred::sge, key, rw.start),
+                                             e.cmpi(Pred::sle, key, rw.i))));
                     out.push_back(e.select(
                         ok, e.mul(s[nt][i], e.f32(scaleLog2)), noScore));
                   }
@@ -388,8 +381,7 @@ struct EncodeTensorCore {
           SmallVector<SmallVector<Value>> o(oTiles);
           for (int64_t dt = 0; dt < oTiles; ++dt)
             for (int64_t i = 0; i < 4; ++i)
-              o[dt].push_back(
-                  e.mul(it[4 + 4 * dt + i], i < 2 ? corrA : corrB));
+              o[dt].push_back(e.mul(it[4 + 4 * dt + i], i < 2 ? corrA : corrB));
 
           // O += P V: P's A fragments from the accumulators, V's B
           // fragments by ldmatrix.trans, two head-dim tiles per load.
@@ -421,16 +413,15 @@ struct EncodeTensorCore {
     Value h = e.addi(e.muli(g, e.index(group)), hg);
     auto finish = [&](const Row &rw, Value l, int64_t first) {
       e.ifThen(e.cmpi(Pred::ult, rw.i, tokens), [&] {
-        Value any = e.andI(rw.inside, e.cmpf(arith::CmpFPredicate::OGT, l,
-                                             zeroF));
+        Value any =
+            e.andI(rw.inside, e.cmpf(arith::CmpFPredicate::OGT, l, zeroF));
         Value inv = e.select(any, e.div(e.f32(1.0), l), zeroF);
         for (int64_t dt = 0; dt < oTiles; ++dt) {
           Value pair = vector::FromElementsOp::create(
               e.b, e.loc, VectorType::get({2}, e.f32Type()),
               ValueRange{e.mul(st[4 + 4 * dt + first], inv),
                          e.mul(st[4 + 4 * dt + first + 1], inv)});
-          Value col =
-              e.addi(e.index(dt * kTileCols), e.muli(quad, e.index(2)));
+          Value col = e.addi(e.index(dt * kTileCols), e.muli(quad, e.index(2)));
           e.storeAligned(pair, args.out, {rw.i, h, col});
         }
       });
@@ -470,23 +461,22 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
            << " rows); got threads " << e.threads() << ", block_m " << bm
            << ", block_n " << bn;
   Value one = e.index(1);
-  EncodeTensorCore k{op,
-                     e,
-                     args,
-                     d,
-                     d / 2,
-                     group,
-                     bm,
-                     bn,
-                     static_cast<bool>(op.getRopeThetaAttr()),
-                     op.getRopeThetaAttr()
-                         ? op.getRopeThetaAttr().getValueAsDouble()
-                         : 0.0,
-                     scaleOf(op.getScaleAttr(), d),
-                     elementTypeOf(args.q),
-                     args.segments,
-                     e.subi(e.dim(args.segments, 0), one),
-                     e.dim(args.q, 0)};
+  EncodeTensorCore k{
+      op,
+      e,
+      args,
+      d,
+      d / 2,
+      group,
+      bm,
+      bn,
+      static_cast<bool>(op.getRopeThetaAttr()),
+      op.getRopeThetaAttr() ? op.getRopeThetaAttr().getValueAsDouble() : 0.0,
+      scaleOf(op.getScaleAttr(), d),
+      elementTypeOf(args.q),
+      args.segments,
+      e.subi(e.dim(args.segments, 0), one),
+      e.dim(args.q, 0)};
   return k.emit(launch);
 }
 

@@ -148,9 +148,9 @@ struct TensorCoreRoute {
     int64_t row = r.d + kRowPad;
     qs = e.shared({r.hk, columns, row}, r.storage);
     Value used = e.muli(valid, e.index(group));
-    Value padEnd = e.mini(
-        e.muli(e.ceilDiv(used, e.index(kTileCols)), e.index(kTileCols)),
-        e.index(columns));
+    Value padEnd =
+        e.mini(e.muli(e.ceilDiv(used, e.index(kTileCols)), e.index(kTileCols)),
+               e.index(columns));
     Value padCols = e.subi(padEnd, used);
     e.loop(e.threadIdx(), e.muli(e.index(r.hk), e.muli(padCols, e.index(row))),
            e.threads(), [&](Value u) {
@@ -233,93 +233,89 @@ struct TensorCoreRoute {
     // independent mma chains interleave.
     auto pass = [&](int64_t tiles, Value colBase, Value active,
                     ValueRange it) -> SmallVector<Value> {
-          Value headInit =
-              r.head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
-          SmallVector<SmallVector<Value>> acc(
-              tiles, SmallVector<Value>(4, headInit));
-          Rows rows = loadKeys(0, rowA, rowB, quadOff);
-          for (int64_t g = 0; g < r.hk; ++g) {
-            // The next head's keys are in flight while this one's tiles run.
-            Rows next;
-            if (g + 1 < r.hk)
-              next = loadKeys(g + 1, rowA, rowB, quadOff);
-            // Groups of kStraightTiles column tiles run straight-line (their
-            // mma chains interleave); later groups only where columns are.
-            for (int64_t g0 = 0; g0 < tiles; g0 += kStraightTiles) {
-              int64_t g1 = std::min(tiles, g0 + kStraightTiles);
-              auto group = [&]() -> SmallVector<Value> {
-                SmallVector<Value> out;
-                for (int64_t nt = g0; nt < g1; ++nt) {
-                  // Columns past the valid ones only feed masked tokens;
-                  // rows past the staged ones are clamped, not read.
-                  Value colRow = e.mini(
-                      e.addi(e.addi(colBase, e.index(nt * kTileCols)),
-                             colInTile),
-                      e.index(columns - 1));
-                  SmallVector<Value> c = tileScores(rows, g, colRow, quadOff);
-                  for (int64_t i = 0; i < 4; ++i)
-                    out.push_back(headCombine(acc[nt][i], c[i]));
-                }
-                return out;
-              };
-              SmallVector<Value> out;
-              if (g0 == 0) {
-                out = group();
-              } else {
-                SmallVector<Value> keep;
-                for (int64_t nt = g0; nt < g1; ++nt)
-                  keep.append(acc[nt].begin(), acc[nt].end());
-                out = e.ifThenElse(
-                    e.cmpi(Pred::sgt, active, e.index(g0)),
-                    SmallVector<Type>(keep.size(), e.f32Type()), group,
-                    [&]() { return keep; });
-              }
-              for (int64_t nt = g0; nt < g1; ++nt)
-                for (int64_t i = 0; i < 4; ++i)
-                  acc[nt][i] = out[4 * (nt - g0) + i];
+      Value headInit = r.head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
+      SmallVector<SmallVector<Value>> acc(tiles,
+                                          SmallVector<Value>(4, headInit));
+      Rows rows = loadKeys(0, rowA, rowB, quadOff);
+      for (int64_t g = 0; g < r.hk; ++g) {
+        // The next head's keys are in flight while this one's tiles run.
+        Rows next;
+        if (g + 1 < r.hk)
+          next = loadKeys(g + 1, rowA, rowB, quadOff);
+        // Groups of kStraightTiles column tiles run straight-line (their
+        // mma chains interleave); later groups only where columns are.
+        for (int64_t g0 = 0; g0 < tiles; g0 += kStraightTiles) {
+          int64_t g1 = std::min(tiles, g0 + kStraightTiles);
+          auto group = [&]() -> SmallVector<Value> {
+            SmallVector<Value> out;
+            for (int64_t nt = g0; nt < g1; ++nt) {
+              // Columns past the valid ones only feed masked tokens;
+              // rows past the staged ones are clamped, not read.
+              Value colRow = e.mini(
+                  e.addi(e.addi(colBase, e.index(nt * kTileCols)), colInTile),
+                  e.index(columns - 1));
+              SmallVector<Value> c = tileScores(rows, g, colRow, quadOff);
+              for (int64_t i = 0; i < 4; ++i)
+                out.push_back(headCombine(acc[nt][i], c[i]));
             }
-            rows = std::move(next);
+            return out;
+          };
+          SmallVector<Value> out;
+          if (g0 == 0) {
+            out = group();
+          } else {
+            SmallVector<Value> keep;
+            for (int64_t nt = g0; nt < g1; ++nt)
+              keep.append(acc[nt].begin(), acc[nt].end());
+            out = e.ifThenElse(e.cmpi(Pred::sgt, active, e.index(g0)),
+                               SmallVector<Type>(keep.size(), e.f32Type()),
+                               group, [&]() { return keep; });
           }
-          // Finish the head reduction over the group's adjacent columns
-          // and fold each distinct token once.
-          SmallVector<Value> next(it.begin(), it.end());
-          for (int64_t nt = 0; nt < tiles; ++nt) {
-            Value col0 = e.addi(e.addi(colBase, e.index(nt * kTileCols)),
-                                e.muli(quad, e.index(2)));
-            for (int64_t half = 0; half < 2; ++half) {
-              ArrayRef<Value> pair(acc[nt].data() + 2 * half, 2);
-              SmallVector<Value> values, cols;
-              Value representative = e.i1(true);
-              if (group == 1) {
-                values = {pair[0], pair[1]};
-                cols = {col0, e.addi(col0, one)};
-              } else {
-                Value v = headCombine(pair[0], pair[1]);
-                for (int64_t o = 1; 2 * o < group; o *= 2)
-                  v = headCombine(v, e.shuffleXor(v, o));
-                values = {v};
-                cols = {col0};
-                if (group > 2)
-                  representative = e.cmpi(
-                      Pred::eq, e.remi(quad, e.index(group / 2)), zero);
-              }
-              for (size_t i = 0; i < values.size(); ++i) {
-                Value v = values[i];
-                if (r.head == HeadReduce::Mean)
-                  v = e.round(
-                      e.div(v, e.f32(static_cast<double>(r.hq))), r.storage);
-                Value slot = e.divi(cols[i], e.index(group));
-                Value ok = e.andI(representative,
-                                  e.cmpi(Pred::ult, slot, valid));
-                SmallVector<Value> folded =
-                    fold.add(ArrayRef<Value>(next).slice(2 * half, 2), v,
-                             e.indexToF32(slot), ok);
-                next[2 * half] = folded[0];
-                next[2 * half + 1] = folded[1];
-              }
-            }
+          for (int64_t nt = g0; nt < g1; ++nt)
+            for (int64_t i = 0; i < 4; ++i)
+              acc[nt][i] = out[4 * (nt - g0) + i];
+        }
+        rows = std::move(next);
+      }
+      // Finish the head reduction over the group's adjacent columns
+      // and fold each distinct token once.
+      SmallVector<Value> next(it.begin(), it.end());
+      for (int64_t nt = 0; nt < tiles; ++nt) {
+        Value col0 = e.addi(e.addi(colBase, e.index(nt * kTileCols)),
+                            e.muli(quad, e.index(2)));
+        for (int64_t half = 0; half < 2; ++half) {
+          ArrayRef<Value> pair(acc[nt].data() + 2 * half, 2);
+          SmallVector<Value> values, cols;
+          Value representative = e.i1(true);
+          if (group == 1) {
+            values = {pair[0], pair[1]};
+            cols = {col0, e.addi(col0, one)};
+          } else {
+            Value v = headCombine(pair[0], pair[1]);
+            for (int64_t o = 1; 2 * o < group; o *= 2)
+              v = headCombine(v, e.shuffleXor(v, o));
+            values = {v};
+            cols = {col0};
+            if (group > 2)
+              representative =
+                  e.cmpi(Pred::eq, e.remi(quad, e.index(group / 2)), zero);
           }
-          return next;
+          for (size_t i = 0; i < values.size(); ++i) {
+            Value v = values[i];
+            if (r.head == HeadReduce::Mean)
+              v = e.round(e.div(v, e.f32(static_cast<double>(r.hq))),
+                          r.storage);
+            Value slot = e.divi(cols[i], e.index(group));
+            Value ok = e.andI(representative, e.cmpi(Pred::ult, slot, valid));
+            SmallVector<Value> folded =
+                fold.add(ArrayRef<Value>(next).slice(2 * half, 2), v,
+                         e.indexToF32(slot), ok);
+            next[2 * half] = folded[0];
+            next[2 * half + 1] = folded[1];
+          }
+        }
+      }
+      return next;
     };
     // Passes of passTiles column tiles; the last (or only) one takes the
     // smallest power-of-two variant that covers its valid columns.
@@ -327,26 +323,26 @@ struct TensorCoreRoute {
     for (int64_t n = 1; n < std::min(passTiles, kStraightTiles); n *= 2)
       variants.push_back(n);
     variants.push_back(passTiles);
-    SmallVector<Value> st = e.loop(
-        zero, passes, 1, init,
-        [&](Value p, ValueRange it) -> SmallVector<Value> {
-          Value colBase = e.muli(p, e.index(passCols));
-          Value active = e.ceilDiv(e.subi(validCols, colBase),
-                                   e.index(kTileCols));
-          SmallVector<Type> types(it.getTypes());
-          std::function<SmallVector<Value>(size_t)> choose =
-              [&](size_t v) -> SmallVector<Value> {
-            if (v + 1 == variants.size())
-              return pass(variants[v], colBase, active, it);
-            return e.ifThenElse(
-                e.cmpi(Pred::sle, active, e.index(variants[v])), types,
-                [&]() { return pass(variants[v], colBase, active, it); },
-                [&]() { return choose(v + 1); });
-          };
-          return choose(0);
-        });
-    SmallVector<Value> a(st.begin(), st.begin() + 2), b(st.begin() + 2,
-                                                          st.end());
+    SmallVector<Value> st =
+        e.loop(zero, passes, 1, init,
+               [&](Value p, ValueRange it) -> SmallVector<Value> {
+                 Value colBase = e.muli(p, e.index(passCols));
+                 Value active =
+                     e.ceilDiv(e.subi(validCols, colBase), e.index(kTileCols));
+                 SmallVector<Type> types(it.getTypes());
+                 std::function<SmallVector<Value>(size_t)> choose =
+                     [&](size_t v) -> SmallVector<Value> {
+                   if (v + 1 == variants.size())
+                     return pass(variants[v], colBase, active, it);
+                   return e.ifThenElse(
+                       e.cmpi(Pred::sle, active, e.index(variants[v])), types,
+                       [&]() { return pass(variants[v], colBase, active, it); },
+                       [&]() { return choose(v + 1); });
+                 };
+                 return choose(0);
+               });
+    SmallVector<Value> a(st.begin(), st.begin() + 2),
+        b(st.begin() + 2, st.end());
     for (int64_t o = 1; o < kQuad; o *= 2) {
       a = fold.combine(a, o);
       b = fold.combine(b, o);
@@ -383,33 +379,33 @@ struct TensorCoreRoute {
     Value lastRow = e.subi(cB, one);
 
     SmallVector<Value> init{e.f32(-INFINITY), e.i32(-1), dA, chunkInit};
-    SmallVector<Value> st = e.loop(
-        cA, cB, kTileRows, init,
-        [&](Value base, ValueRange it) -> SmallVector<Value> {
-          Value rowA = e.mini(e.addi(base, r0), lastRow);
-          Value rowB = e.mini(e.addi(base, e.addi(r0, e.index(kHalfRows))),
-                              lastRow);
-          auto [sa, sb] = scoreRows(rowA, rowB, validCols, valid, fold);
-          Value scoreA = fold.finish(sa), scoreB = fold.finish(sb);
-          Value fromA = e.shuffleIdx(scoreA, srcLane);
-          Value fromB = e.shuffleIdx(scoreB, srcLane);
-          Value mine = e.select(upperHalf, fromB, fromA);
-          Value chunk = e.addi(base, lane);
-          Value tileEnd = e.mini(e.addi(base, e.index(kTileRows)), cB);
-          return walkDocuments(it, mine, chunk, base, tileEnd, dB, chunkInit,
-                               meanChunks);
-        });
+    SmallVector<Value> st =
+        e.loop(cA, cB, kTileRows, init,
+               [&](Value base, ValueRange it) -> SmallVector<Value> {
+                 Value rowA = e.mini(e.addi(base, r0), lastRow);
+                 Value rowB = e.mini(
+                     e.addi(base, e.addi(r0, e.index(kHalfRows))), lastRow);
+                 auto [sa, sb] = scoreRows(rowA, rowB, validCols, valid, fold);
+                 Value scoreA = fold.finish(sa), scoreB = fold.finish(sb);
+                 Value fromA = e.shuffleIdx(scoreA, srcLane);
+                 Value fromB = e.shuffleIdx(scoreB, srcLane);
+                 Value mine = e.select(upperHalf, fromB, fromA);
+                 Value chunk = e.addi(base, lane);
+                 Value tileEnd = e.mini(e.addi(base, e.index(kTileRows)), cB);
+                 return walkDocuments(it, mine, chunk, base, tileEnd, dB,
+                                      chunkInit, meanChunks);
+               });
     // Documents without chunks after the last tile (or a warp whose
     // documents have none).
-    SmallVector<Value> flushed = e.loop(
-        st[2], dB, 1, {st[0], st[1]},
-        [&](Value j, ValueRange top) -> SmallVector<Value> {
-          Value a = e.loadIndex(coff, {j});
-          Value b = e.loadIndex(coff, {e.addi(j, one)});
-          Value score = finishDocScore(e, chunkInit, e.subi(b, a), meanChunks,
-                                       r.storage);
-          return insertDocument(e, top, score, j, k);
-        });
+    SmallVector<Value> flushed =
+        e.loop(st[2], dB, 1, {st[0], st[1]},
+               [&](Value j, ValueRange top) -> SmallVector<Value> {
+                 Value a = e.loadIndex(coff, {j});
+                 Value b = e.loadIndex(coff, {e.addi(j, one)});
+                 Value score = finishDocScore(e, chunkInit, e.subi(b, a),
+                                              meanChunks, r.storage);
+                 return insertDocument(e, top, score, j, k);
+               });
     return flushed;
   }
 
@@ -437,8 +433,8 @@ struct TensorCoreRoute {
       Value jSafe = e.mini(j, e.subi(docsEnd, one));
       Value a = e.loadIndex(coff, {jSafe});
       Value b = e.loadIndex(coff, {e.addi(jSafe, one)});
-      Value touches = e.orI(e.cmpi(Pred::slt, a, tileEnd),
-                            e.cmpi(Pred::sle, b, tileEnd));
+      Value touches =
+          e.orI(e.cmpi(Pred::slt, a, tileEnd), e.cmpi(Pred::sle, b, tileEnd));
       Value go = e.andI(e.notI(stop), e.andI(inRange, touches));
       scf::ConditionOp::create(e.b, e.loc, go, before->getArguments());
 
@@ -449,8 +445,8 @@ struct TensorCoreRoute {
       Value a2 = e.loadIndex(coff, {jj});
       Value b2 = e.loadIndex(coff, {e.addi(jj, one)});
       Value lo = e.maxi(a2, base), hi = e.mini(b2, tileEnd);
-      Value mineIn = e.andI(e.cmpi(Pred::sge, chunk, lo),
-                            e.cmpi(Pred::slt, chunk, hi));
+      Value mineIn =
+          e.andI(e.cmpi(Pred::sge, chunk, lo), e.cmpi(Pred::slt, chunk, hi));
       Value part = e.select(mineIn, mine, chunkInit);
       part = meanChunks ? e.warpSum(part) : e.warpMax(part);
       Value carry = meanChunks ? e.add(s[3], part) : e.max(s[3], part);
@@ -458,8 +454,8 @@ struct TensorCoreRoute {
       SmallVector<Value> out = e.ifThenElse(
           ends, {f32, i32, idx, f32, e.b.getI1Type()},
           [&]() -> SmallVector<Value> {
-            Value score = finishDocScore(e, carry, e.subi(b2, a2), meanChunks,
-                                         r.storage);
+            Value score =
+                finishDocScore(e, carry, e.subi(b2, a2), meanChunks, r.storage);
             SmallVector<Value> top =
                 insertDocument(e, ValueRange{s[0], s[1]}, score, jj, k);
             return {top[0], top[1], e.addi(jj, one), chunkInit, e.i1(false)};
@@ -492,8 +488,9 @@ bool emitRouteTopKTensorCore(
   if (group > kTileCols || (group & (group - 1)) != 0)
     return false;
   int64_t colBytes = hk * (d + kRowPad) * 2;
-  int64_t columns = tileOf(op, "staged_columns",
-                           kStagedQueryBytes / colBytes / kTileCols * kTileCols);
+  int64_t columns =
+      tileOf(op, "staged_columns",
+             kStagedQueryBytes / colBytes / kTileCols * kTileCols);
   if (columns < kTileCols || columns % kTileCols != 0)
     return false;
   int64_t passTiles = std::min(kMaxPassTiles, columns / kTileCols);
@@ -502,26 +499,43 @@ bool emitRouteTopKTensorCore(
   if (failed(split))
     return false;
 
-  Route r{e, *split, hq, hk, d, op.getHeadReduce(), op.getQueryReduce(),
-          op.getNormalize(), op.getScale(), storage};
-  TensorCoreRoute tc{op,     e,       r,     q,         keys,
-                     mask,   a.operands[3], a.results[0], group,
-                     columns, passTiles, op.getKAttr().getInt(), Value()};
+  Route r{e,
+          *split,
+          hq,
+          hk,
+          d,
+          op.getHeadReduce(),
+          op.getQueryReduce(),
+          op.getNormalize(),
+          op.getScale(),
+          storage};
+  TensorCoreRoute tc{op,
+                     e,
+                     r,
+                     q,
+                     keys,
+                     mask,
+                     a.operands[3],
+                     a.results[0],
+                     group,
+                     columns,
+                     passTiles,
+                     op.getKAttr().getInt(),
+                     Value()};
 
   // Valid routing tokens, counted by every warp alike.
   Value tokens = e.dim(q, 0);
   SmallVector<Value> count = e.loop(
       e.laneId(), tokens, kWarpSize, {e.f32(0.0)},
       [&](Value t, ValueRange c) -> SmallVector<Value> {
-        return {e.select(e.loadBool(mask, {t}), e.add(c[0], e.f32(1.0)),
-                         c[0])};
+        return {e.select(e.loadBool(mask, {t}), e.add(c[0], e.f32(1.0)), c[0])};
       });
   Value validF = e.warpSum(count[0]);
   Value valid = arith::IndexCastOp::create(
       e.b, e.loc, e.b.getIndexType(),
       arith::FPToSIOp::create(e.b, e.loc, e.b.getI32Type(), validF));
-  Value fits = e.cmpi(Pred::sle, e.muli(valid, e.index(group)),
-                      e.index(columns));
+  Value fits =
+      e.cmpi(Pred::sle, e.muli(valid, e.index(group)), e.index(columns));
   int64_t mark = e.sharedMark();
   list = e.ifThenElse(
       fits, {e.f32Type(), e.b.getI32Type()},

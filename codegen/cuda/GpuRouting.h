@@ -91,9 +91,9 @@ struct Route {
     Value lane = e.laneId();
     int64_t offset = kWarpSize / 2;
     for (; n > 1; n /= 2, offset /= 2) {
-      Value upper = e.cmpi(mlir::arith::CmpIPredicate::ne, e.remi(e.divi(lane, e.index(offset)),
-                                             e.index(2)),
-                           e.index(0));
+      Value upper =
+          e.cmpi(mlir::arith::CmpIPredicate::ne,
+                 e.remi(e.divi(lane, e.index(offset)), e.index(2)), e.index(0));
       SmallVector<Value> next;
       for (int64_t i = 0; i < n / 2; ++i) {
         Value lo = partial[i], hi = partial[i + n / 2];
