@@ -29,10 +29,13 @@ build-gpu/bin/msa-run make-model --preset msa-4b --layers 4 \
   --router-layers 2,3 -o "$tmp/b4" > /dev/null
 build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
   -o gpu-bundles/bench-4b-l4.msab
-# Tile experiments, benchmarked beside the table's choice: name=overrides.
+# Tile experiments, benchmarked beside the table's choice: NAME=FLAGS, the
+# msa-compile flags of each variant, e.g.
+#   MSA_TILE_VARIANTS="rb132=--route-blocks=132 enc32=--tiles=encode_docs:block_m=32,threads=256"
 for variant in ${MSA_TILE_VARIANTS:-}; do
+  # shellcheck disable=SC2086 # FLAGS are words on purpose
   build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
-    --tiles "${variant#*=}" -o "gpu-bundles/bench-4b-l4-${variant%%=*}.msab"
+    ${variant#*=} -o "gpu-bundles/bench-4b-l4-${variant%%=*}.msab"
 done
 # The whole MSA-4B shape (36 layers, router layers 18-35) for gpu-check.sh's
 # bench36: msa-compile reads only the config, so the 8 GB of random weights

@@ -66,6 +66,11 @@ if want bench; then
         --bank-chunks 1048576
       echo "== bench$name-q$q"; tail -5 "$LOGS/bench$name-q$q.log"
     done
+    # Routing over a 10M-token bank (156,250 chunks): fixed costs show.
+    run "bench$name-10m" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
+      --bundle "$bundle" --target cuda --tokens 4096 --reference-tokens 0 \
+      --query-tokens 16 --decode-steps 4 --bank-chunks 156250
+    echo "== bench$name-10m"; grep "^route:" "$LOGS/bench$name-10m.log"
   done
   run torch-bench timeout 300 python3 bench/torch/bench_torch.py ${TORCH_GROUPS:-} --quick
   grep -v "^{" "$LOGS/torch-bench.log" | tail -30

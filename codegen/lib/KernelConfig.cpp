@@ -103,11 +103,17 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim,
     t.reason = "a warp per (token, head), head dim across lanes";
     break;
   case KernelFamily::kRoute:
-    // Eight blocks of eight warps per SM keep all 132 SMs streaming keys
-    // in one wave; the merge then reads 1056 x k candidates.
+    // The tensor-core route_topk stages 160 KiB of prepared queries, so
+    // one block of eight warps fills an SM (255 registers a thread): one
+    // block per SM is one wave, stages the queries 132 times, and the
+    // merge reads 132 x k candidates. Measured on an H200 against 2 and 8
+    // blocks per SM (bench/RESULTS.md): 52 % of HBM bandwidth at 16
+    // routing tokens against 51 % and 46 %, and twice as fast over a
+    // 10M-token bank, where staging is most of the work.
     t.threads = 8 * kWarpSize;
-    t.routeBlocks = 8 * kSm90MultiProcessors;
-    t.reason = "a wave of 8 blocks per SM, a warp per document";
+    t.routeBlocks = kSm90MultiProcessors;
+    t.reason = "a block per SM (160 KiB of staged queries), a warp per run "
+               "of documents";
     break;
   }
   return t;
