@@ -95,6 +95,20 @@ TEST(KernelConfig, CudaTargetsAndTheirTiles) {
   KernelTiles enc = chooseTiles(t, KernelFamily::kEncodeAttention, 128);
   EXPECT_EQ(enc.threads, 2 * enc.blockM);
   EXPECT_EQ(enc.blockN % 2, 0);
+  EXPECT_FALSE(enc.tensorCores);
+  // The tensor-core encode kernel: a warp per (group head, 16 query rows),
+  // 16-key steps; the cpu tiles ignore the group.
+  for (int64_t group : {1, 2, 4}) {
+    KernelTiles tc =
+        chooseTiles(t, KernelFamily::kEncodeAttention, 128, group);
+    EXPECT_TRUE(tc.tensorCores);
+    EXPECT_EQ(tc.threads, kWarpSize * group * (tc.blockM / 16));
+    EXPECT_LE(tc.threads, 1024);
+    EXPECT_EQ(tc.blockN % 16, 0);
+  }
+  EXPECT_FALSE(chooseTiles(TargetInfo::cpu("x86-64-v3"),
+                           KernelFamily::kEncodeAttention, 128, 4)
+                   .tensorCores);
   KernelTiles mem = chooseTiles(t, KernelFamily::kMemoryAttention, 128);
   EXPECT_EQ(mem.rowsPerBlock * kWarpSize, mem.threads);
   EXPECT_EQ(chooseTiles(t, KernelFamily::kRoute, 128).routeBlocks %
