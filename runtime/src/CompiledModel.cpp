@@ -179,6 +179,13 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
   std::set<int64_t> outputs;
   for (const auto &[n, id] : entry->outputs)
     outputs.insert(id);
+  // What each step is the last to read: freed after it. Listed once per
+  // run, so a step costs its own buffers, not a walk over every live one
+  // (the weights of a 36-layer model are hundreds).
+  std::vector<std::vector<int64_t>> freeAfter(entry->steps.size());
+  for (const auto &[id, step] : lastUse)
+    if (!outputs.count(id) && !entry->buffers.at(id).isWeight())
+      freeAfter[step].push_back(id);
 
   std::map<int64_t, Tensor> live;
   for (const auto &[inputName, id] : entry->inputs) {
@@ -188,16 +195,16 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
                                          "'");
     live[id] = std::move(placed).value();
   }
-  for (const auto &[id, b] : entry->buffers)
-    if (b.isWeight())
-      live[id] = weights_.at(b.weight);
-
+  // Weights are read where they are, not copied into `live` per run.
   auto get = [&](int64_t id) -> StatusOr<Tensor *> {
     auto it = live.find(id);
-    if (it == live.end())
-      return internalError(where + ": buffer " + std::to_string(id) +
-                           " is read before it is written");
-    return &it->second;
+    if (it != live.end())
+      return &it->second;
+    auto b = entry->buffers.find(id);
+    if (b != entry->buffers.end() && b->second.isWeight())
+      return &weights_.at(b->second.weight);
+    return internalError(where + ": buffer " + std::to_string(id) +
+                         " is read before it is written");
   };
   auto produce = [&](int64_t id) -> StatusOr<Tensor *> {
     const PlanBuffer &b = entry->buffers.at(id);
@@ -280,13 +287,8 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
     }
     }
     // Free what no later step reads (views keep their memory alive).
-    for (auto it = live.begin(); it != live.end();) {
-      auto lu = lastUse.find(it->first);
-      bool dead = lu != lastUse.end() && lu->second <= i &&
-                  !outputs.count(it->first) &&
-                  !entry->buffers.at(it->first).isWeight();
-      it = dead ? live.erase(it) : std::next(it);
-    }
+    for (int64_t id : freeAfter[i])
+      live.erase(id);
   }
 
   TensorMap result;
