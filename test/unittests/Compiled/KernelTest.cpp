@@ -846,44 +846,36 @@ struct Heads {
 const std::vector<Heads> kAttentionHeads = {
     {4, 4, 16}, {8, 2, 64}, {8, 1, 128}, {4, 1, 16}, {2, 2, 128}, {3, 1, 20}};
 
-TEST(CompiledKernels, DocAttention) {
-  enum class Kind { kPlain, kScaled, kRope, kRopeKeyOut, kPool, kPoolRope };
-  struct Case {
-    std::string entry;
-    Precision p;
-    Heads h;
-    Kind kind;
-    bool router = false, normalizeRouter = false;
-    int64_t chunk = 4;
-  };
-  std::vector<Case> cases;
-  for (const Heads &h : kAttentionHeads) {
-    cases.push_back({"enc_plain_" + h.tag(), kBf16, h, Kind::kPlain});
-    cases.push_back({"enc_rope_" + h.tag(), kBf16, h, Kind::kRope});
-    cases.push_back({"enc_pool_rope_router_" + h.tag(), kBf16, h,
-                     Kind::kPoolRope, true, false, 4});
-  }
-  const Heads small{4, 2, 16}, wide{8, 2, 64}, narrow{8, 1, 128};
-  cases.push_back({"enc_scaled", kBf16, small, Kind::kScaled});
-  cases.push_back({"enc_rope_keyout", kBf16, wide, Kind::kRopeKeyOut});
-  cases.push_back(
-      {"enc_pool_rope_norm", kBf16, small, Kind::kPoolRope, true, true, 5});
-  cases.push_back({"enc_pool_rope_norouter", kBf16, wide, Kind::kPoolRope,
-                   false, false, 3});
-  cases.push_back(
-      {"enc_pool_plain", kBf16, small, Kind::kPool, false, false, 4});
-  cases.push_back(
-      {"enc_pool_plain_router", kBf16, narrow, Kind::kPool, true, true, 64});
-  cases.push_back({"enc_f32_plain", kF32, small, Kind::kPlain});
-  cases.push_back(
-      {"enc_f32_pool_rope", kF32, wide, Kind::kPoolRope, true, true, 4});
-  // The cuda target's tensor-core kernel: GQA groups 4 (MSA-4B's head dim)
-  // and 2 (a head dim of three 32-element loads).
-  cases.push_back({"enc_tc_pool_rope_router_8x2x128", kBf16, {8, 2, 128},
-                   Kind::kPoolRope, true, true, 64});
-  cases.push_back({"enc_tc_rope_keyout_4x2x96", kBf16, {4, 2, 96},
-                   Kind::kRopeKeyOut});
-  cases.push_back({"enc_tc_scaled_4x2x32", kBf16, {4, 2, 32}, Kind::kScaled});
+enum class DocAttentionKind {
+  kPlain,
+  kScaled,
+  kRope,
+  kRopeKeyOut,
+  kPool,
+  kPoolRope
+};
+
+/// One encode_docs entry: graph IR of RoPE, doc_attention and pooling that
+/// fuses into it.
+struct DocAttentionCase {
+  using Kind = DocAttentionKind;
+  std::string entry;
+  Precision p;
+  Heads h;
+  Kind kind;
+  bool router = false, normalizeRouter = false;
+  int64_t chunk = 4;
+};
+
+using SegmentLayouts = std::vector<std::pair<int64_t, std::vector<int32_t>>>;
+
+/// Compiles `cases` into bundle `bundle` and checks every entry on every
+/// (tokens, segments) layout against the reference.
+void checkDocAttention(const std::string &bundle,
+                       const std::vector<DocAttentionCase> &cases,
+                       const SegmentLayouts &layouts) {
+  using Kind = DocAttentionKind;
+  using Case = DocAttentionCase;
   const double theta = 1e4, scaleAttr = 0.2;
 
   std::string ir;
@@ -949,17 +941,8 @@ TEST(CompiledKernels, DocAttention) {
     }
     ir += f.text();
   }
-  COMPILE_OR_SKIP(m, "doc_attention", ir);
+  COMPILE_OR_SKIP(m, bundle, ir);
 
-  // (tokens, segments): a 3-token template head then documents of odd
-  // lengths (1 token, 7, 19, a token-free one); one long document; packed
-  // documents all shorter than the key block; documents across several
-  // 64-token query and key tiles.
-  const std::vector<std::pair<int64_t, std::vector<int32_t>>> layouts = {
-      {30, {0, 3, 10, 10, 11, 30}},
-      {45, {0, 3, 45}},
-      {9, {0, 3, 4, 6, 9}},
-      {300, {0, 3, 70, 200, 201, 300}}};
   Rng rng(41);
   for (const Case &c : cases) {
     EXPECT_EQ(launchedOps(*m, c.entry), Ops{"msa.encode_docs"}) << c.entry;
@@ -1021,6 +1004,61 @@ TEST(CompiledKernels, DocAttention) {
       }
     }
   }
+}
+
+TEST(CompiledKernels, DocAttention) {
+  using Kind = DocAttentionCase::Kind;
+  std::vector<DocAttentionCase> cases;
+  for (const Heads &h : kAttentionHeads) {
+    cases.push_back({"enc_plain_" + h.tag(), kBf16, h, Kind::kPlain});
+    cases.push_back({"enc_rope_" + h.tag(), kBf16, h, Kind::kRope});
+    cases.push_back({"enc_pool_rope_router_" + h.tag(), kBf16, h,
+                     Kind::kPoolRope, true, false, 4});
+  }
+  const Heads small{4, 2, 16}, wide{8, 2, 64}, narrow{8, 1, 128};
+  cases.push_back({"enc_scaled", kBf16, small, Kind::kScaled});
+  cases.push_back({"enc_rope_keyout", kBf16, wide, Kind::kRopeKeyOut});
+  cases.push_back(
+      {"enc_pool_rope_norm", kBf16, small, Kind::kPoolRope, true, true, 5});
+  cases.push_back({"enc_pool_rope_norouter", kBf16, wide, Kind::kPoolRope,
+                   false, false, 3});
+  cases.push_back(
+      {"enc_pool_plain", kBf16, small, Kind::kPool, false, false, 4});
+  cases.push_back(
+      {"enc_pool_plain_router", kBf16, narrow, Kind::kPool, true, true, 64});
+  cases.push_back({"enc_f32_plain", kF32, small, Kind::kPlain});
+  cases.push_back(
+      {"enc_f32_pool_rope", kF32, wide, Kind::kPoolRope, true, true, 4});
+  // The cuda target's tensor-core kernel: GQA groups 4 (MSA-4B's head dim)
+  // and 2 (a head dim of three 32-element loads).
+  cases.push_back({"enc_tc_pool_rope_router_8x2x128", kBf16, {8, 2, 128},
+                   Kind::kPoolRope, true, true, 64});
+  cases.push_back({"enc_tc_rope_keyout_4x2x96", kBf16, {4, 2, 96},
+                   Kind::kRopeKeyOut});
+  cases.push_back({"enc_tc_scaled_4x2x32", kBf16, {4, 2, 32}, Kind::kScaled});
+  // (tokens, segments): a 3-token template head then documents of odd
+  // lengths (1 token, 7, 19, a token-free one); one long document; packed
+  // documents all shorter than the key block; documents across several
+  // 64-token query and key tiles.
+  const SegmentLayouts layouts = {
+      {30, {0, 3, 10, 10, 11, 30}},
+      {45, {0, 3, 45}},
+      {9, {0, 3, 4, 6, 9}},
+      {300, {0, 3, 70, 200, 201, 300}}};
+  checkDocAttention("doc_attention", cases, layouts);
+}
+
+// One document longer than the cuda module's RoPE tables (4096 positions):
+// its later positions take the computed cos and sin, in the tensor-core
+// kernel's prologue, key tiles, key output and pooled keys alike.
+TEST(CompiledKernels, DocAttentionLongDocument) {
+  using Kind = DocAttentionCase::Kind;
+  const Heads h{4, 2, 32};
+  checkDocAttention("doc_attention_long",
+                    {{"long_pool_rope_router", kBf16, h, Kind::kPoolRope,
+                      true, true, 64},
+                     {"long_rope_keyout", kBf16, h, Kind::kRopeKeyOut}},
+                    {{4163, {0, 3, 4163}}});
 }
 
 /// Compiles doc_attention (plain and with RoPE, whose rotated keys are
