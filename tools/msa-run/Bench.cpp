@@ -335,6 +335,36 @@ int runBench(int argc, char **argv) {
   JsonValue decode = JsonValue::object();
   decode.set("steps", *steps);
   decode.set("tokens_per_s", decodeRate);
+  // Where a step's time goes: a few more steps, each kernel and GEMM waited
+  // for, so the rest of the step is the host's (plan interpretation and
+  // launching).
+  {
+    const int64_t profiled = std::min<int64_t>(*steps, 8);
+    PlanTimings before = *timings;
+    setPlanProfiling(**compiled, true);
+    auto p0 = Clock::now();
+    for (int64_t i = 0; i < profiled; ++i) {
+      Status s = (*compiled)->decode(enc->memory, *session,
+                                     {argmax(session->logits)}, {1});
+      if (!s.isOk())
+        return fail(s);
+    }
+    double step = since(p0) / profiled;
+    setPlanProfiling(**compiled, false);
+    double gemm = (timings->gemmSeconds - before.gemmSeconds) / profiled;
+    double kernels =
+        (timings->launchSeconds - before.launchSeconds) / profiled;
+    double attention = (timings->byOp["msa.memory_attention"] -
+                        before.byOp["msa.memory_attention"]) /
+                       profiled;
+    JsonValue split = JsonValue::object();
+    split.set("step_seconds", step);
+    split.set("gemm_seconds", gemm);
+    split.set("memory_attention_seconds", attention);
+    split.set("other_kernel_seconds", kernels - attention);
+    split.set("host_seconds", std::max(0.0, step - gemm - kernels));
+    decode.set("profiled_step", std::move(split));
+  }
 
   if (reference) {
     // The reference's stage 2 and 3 over the same bank.
@@ -404,6 +434,15 @@ int runBench(int argc, char **argv) {
                 p.find("reference_seconds")->asNumber() * 1e3,
                 p.find("ratio")->asNumber());
   std::printf("\ndecode:  %.1f tokens/s compiled", decodeRate);
+  if (const JsonValue *split = d.find("profiled_step"))
+    std::printf("; a step waited for kernel by kernel: %.3f ms = GEMMs "
+                "%.3f + memory_attention %.3f + other kernels %.3f + host "
+                "%.3f",
+                1e3 * split->find("step_seconds")->asNumber(),
+                1e3 * split->find("gemm_seconds")->asNumber(),
+                1e3 * split->find("memory_attention_seconds")->asNumber(),
+                1e3 * split->find("other_kernel_seconds")->asNumber(),
+                1e3 * split->find("host_seconds")->asNumber());
   if (reference)
     std::printf("; reference %.2f tokens/s; ratio %.1fx",
                 d.find("reference_tokens_per_s")->asNumber(),
