@@ -37,27 +37,52 @@ Tensor maskTensor(const std::vector<uint8_t> &v) {
   return t;
 }
 
-/// A [rows, kv_heads, head_dim] cache that grows by appending rows.
+/// A [rows, kv_heads, head_dim] cache that grows by appending rows, kept
+/// on the plan's device so decode steps neither upload it nor download
+/// what they add.
 struct GrowingCache {
-  DType dtype = DType::kBF16;
-  int64_t rowElems = 0, rows = 0;
-  std::vector<int64_t> inner;
-  std::vector<uint8_t> bytes;
+  /// Rows a cache starts with: a prompt and some generation fit before it
+  /// first grows (and doubles after).
+  static constexpr int64_t kInitialRows = 256;
 
-  void append(const Tensor &t) {
-    if (rows == 0) {
+  DType dtype = DType::kBF16;
+  int64_t rows = 0, capacity = 0;
+  std::vector<int64_t> inner;
+  Tensor storage;
+
+  Status append(PlanDevice &device, const Tensor &t) {
+    if (capacity == 0) {
       dtype = t.dtype;
       inner.assign(t.shape.begin() + 1, t.shape.end());
-      rowElems = t.shape[0] ? t.numel() / t.shape[0] : 0;
     }
-    bytes.insert(bytes.end(), t.as<uint8_t>(), t.as<uint8_t>() + t.bytes());
-    rows += t.shape[0];
+    const int64_t n = t.shape.empty() ? 0 : t.shape[0];
+    if (rows + n > capacity) {
+      int64_t grown = std::max({rows + n, 2 * capacity, kInitialRows});
+      std::vector<int64_t> shape{grown};
+      shape.insert(shape.end(), inner.begin(), inner.end());
+      MSA_ASSIGN_OR_RETURN(Tensor bigger, device.allocate(dtype, shape));
+      if (rows > 0) {
+        Tensor kept = bigger.rows(0, rows);
+        MSA_RETURN_IF_ERROR(device.copyInto(storage.rows(0, rows), kept));
+      }
+      storage = std::move(bigger);
+      capacity = grown;
+    }
+    if (n > 0) {
+      Tensor dst = storage.rows(rows, n);
+      MSA_RETURN_IF_ERROR(device.copyInto(t, dst));
+    }
+    rows += n;
+    return Status::ok();
   }
   /// The rows as a tensor over this cache's memory (read by the plans).
   Tensor view() const {
-    std::vector<int64_t> shape{rows};
-    shape.insert(shape.end(), inner.begin(), inner.end());
-    return Tensor::view(dtype, shape, const_cast<uint8_t *>(bytes.data()));
+    if (capacity == 0) {
+      std::vector<int64_t> shape{0};
+      shape.insert(shape.end(), inner.begin(), inner.end());
+      return Tensor::view(dtype, shape, nullptr);
+    }
+    return storage.rows(0, rows);
   }
 };
 
@@ -66,7 +91,7 @@ public:
   std::vector<GrowingCache> keys, values;
   std::vector<uint8_t> valid;
   std::vector<Tensor> indices, counts; ///< per router layer
-  int64_t lastActive = 0;              ///< active-context index of the last token
+  int64_t lastActive = 0; ///< active-context index of the last token
   /// What a continuing prefill reuses: the tokens fed causally from the
   /// start (a multi-token or masked step closes the list) and their hidden
   /// states entering the first router layer.
@@ -119,12 +144,11 @@ public:
       m.numChunks += (static_cast<int64_t>(doc.size()) + P - 1) / P;
       m.docChunkOffsets.push_back(static_cast<int32_t>(m.numChunks));
     }
-    MSA_ASSIGN_OR_RETURN(
-        CompiledModel::TensorMap out,
-        model_->run("encode_block",
-                    {{"tokens", i32Tensor(tokens)},
-                     {"segments", i32Tensor(segments)}},
-                    {{"C", m.numChunks}}));
+    MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
+                         model_->run("encode_block",
+                                     {{"tokens", i32Tensor(tokens)},
+                                      {"segments", i32Tensor(segments)}},
+                                     {{"C", m.numChunks}}));
     for (int64_t l : config_.msa.routerLayers) {
       std::string s = std::to_string(l);
       m.keys.push_back(out.at("pooled_key." + s));
@@ -150,22 +174,24 @@ public:
     in["start"] = start;
     MSA_RETURN_IF_ERROR(addShared(in, memory, /*routerKeys=*/true));
     MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
-                         model_->run("route_prefill", in));
+                         model_->runOnDevice("route_prefill", in));
 
     auto s = std::make_unique<CompiledSession>();
     s->keys.resize(static_cast<size_t>(config_.numLayers));
     s->values.resize(s->keys.size());
     for (int64_t l = 0; l < config_.numLayers; ++l) {
-      s->keys[l].append(out.at("key." + std::to_string(l)));
-      s->values[l].append(out.at("value." + std::to_string(l)));
+      MSA_RETURN_IF_ERROR(s->keys[l].append(
+          model_->device(), out.at("key." + std::to_string(l))));
+      MSA_RETURN_IF_ERROR(s->values[l].append(
+          model_->device(), out.at("value." + std::to_string(l))));
     }
     s->valid.assign(static_cast<size_t>(q), 1);
     s->lastActive = q - 1;
-    takeSelections(out, *s);
-    s->logits = toF32(out.at("logits"));
+    MSA_RETURN_IF_ERROR(takeSelections(out, *s));
+    MSA_ASSIGN_OR_RETURN(s->logits, hostF32(out.at("logits")));
     s->causalTokens = row.tokens;
     if (auto it = out.find("router_input"); it != out.end())
-      s->routerInput.append(it->second);
+      MSA_RETURN_IF_ERROR(s->routerInput.append(model_->device(), it->second));
     else
       s->causalClosed = true;
     return std::unique_ptr<Session>(std::move(s));
@@ -195,8 +221,8 @@ public:
         {"tokens", i32Tensor(fresh)},
         {"valid", maskTensor(std::vector<uint8_t>(fresh.size(), 1))},
         {"start", start},
-        {"cache_valid", maskTensor(std::vector<uint8_t>(
-                            static_cast<size_t>(shared), 1))}};
+        {"cache_valid",
+         maskTensor(std::vector<uint8_t>(static_cast<size_t>(shared), 1))}};
     MSA_RETURN_IF_ERROR(addShared(head, memory, /*routerKeys=*/true));
     const std::vector<GrowingCache> &pk = prev.keys, &pv = prev.values;
     for (int64_t l = 0; l < firstRouter_; ++l) {
@@ -204,12 +230,14 @@ public:
       head["cache_value." + std::to_string(l)] = pv[l].view().rows(0, shared);
     }
     MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap h,
-                         model_->run("prefill_head", head));
+                         model_->runOnDevice("prefill_head", head));
 
     // From the first router layer on, every token from its hidden state.
     auto s = std::make_unique<CompiledSession>();
-    s->routerInput.append(prev.routerInput.view().rows(0, shared));
-    s->routerInput.append(h.at("router_input"));
+    MSA_RETURN_IF_ERROR(s->routerInput.append(
+        model_->device(), prev.routerInput.view().rows(0, shared)));
+    MSA_RETURN_IF_ERROR(
+        s->routerInput.append(model_->device(), h.at("router_input")));
     std::vector<uint8_t> routing(row.roles.size());
     for (size_t i = 0; i < routing.size(); ++i)
       routing[i] = row.roles[i] == kRoleRouting;
@@ -222,26 +250,29 @@ public:
         {"start", zero}};
     MSA_RETURN_IF_ERROR(addShared(tail, memory, /*routerKeys=*/true));
     MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap t,
-                         model_->run("prefill_tail", tail));
+                         model_->runOnDevice("prefill_tail", tail));
 
     s->keys.resize(static_cast<size_t>(config_.numLayers));
     s->values.resize(s->keys.size());
     for (int64_t l = 0; l < config_.numLayers; ++l) {
-      std::string k = "key." + std::to_string(l), v = "value." + std::to_string(l);
+      std::string k = "key." + std::to_string(l),
+                  v = "value." + std::to_string(l);
       if (l < firstRouter_) {
-        s->keys[l].append(pk[l].view().rows(0, shared));
-        s->values[l].append(pv[l].view().rows(0, shared));
-        s->keys[l].append(h.at(k));
-        s->values[l].append(h.at(v));
+        MSA_RETURN_IF_ERROR(
+            s->keys[l].append(model_->device(), pk[l].view().rows(0, shared)));
+        MSA_RETURN_IF_ERROR(s->values[l].append(model_->device(),
+                                                pv[l].view().rows(0, shared)));
+        MSA_RETURN_IF_ERROR(s->keys[l].append(model_->device(), h.at(k)));
+        MSA_RETURN_IF_ERROR(s->values[l].append(model_->device(), h.at(v)));
       } else {
-        s->keys[l].append(t.at(k));
-        s->values[l].append(t.at(v));
+        MSA_RETURN_IF_ERROR(s->keys[l].append(model_->device(), t.at(k)));
+        MSA_RETURN_IF_ERROR(s->values[l].append(model_->device(), t.at(v)));
       }
     }
     s->valid.assign(static_cast<size_t>(n), 1);
     s->lastActive = n - 1;
-    takeSelections(t, *s);
-    s->logits = toF32(t.at("logits"));
+    MSA_RETURN_IF_ERROR(takeSelections(t, *s));
+    MSA_ASSIGN_OR_RETURN(s->logits, hostF32(t.at("logits")));
     s->causalTokens = row.tokens;
     return std::unique_ptr<Session>(std::move(s));
   }
@@ -271,19 +302,21 @@ public:
       in["cache_value." + std::to_string(l)] = s.values[l].view();
     }
     MSA_ASSIGN_OR_RETURN(CompiledModel::TensorMap out,
-                         model_->run("decode_step", in));
+                         model_->runOnDevice("decode_step", in));
     for (int64_t l = 0; l < config_.numLayers; ++l) {
-      s.keys[l].append(out.at("key." + std::to_string(l)));
-      s.values[l].append(out.at("value." + std::to_string(l)));
+      MSA_RETURN_IF_ERROR(s.keys[l].append(model_->device(),
+                                           out.at("key." + std::to_string(l))));
+      MSA_RETURN_IF_ERROR(s.values[l].append(
+          model_->device(), out.at("value." + std::to_string(l))));
     }
     s.valid.insert(s.valid.end(), valid.begin(), valid.end());
-    s.logits = toF32(out.at("logits"));
+    MSA_ASSIGN_OR_RETURN(s.logits, hostF32(out.at("logits")));
     // Only a valid single token continues the causal prefix: a block sees
     // itself non-causally.
     auto in_ = out.find("router_input");
     if (!s.causalClosed && tokens.size() == 1 && valid[0] && in_ != out.end()) {
       s.causalTokens.push_back(tokens[0]);
-      s.routerInput.append(in_->second);
+      MSA_RETURN_IF_ERROR(s.routerInput.append(model_->device(), in_->second));
     } else {
       s.causalClosed = true;
     }
@@ -295,16 +328,25 @@ public:
 private:
   /// Every router layer's selection from a prefill's outputs: for decode
   /// steps (indices, count) and for the caller (the selected ids).
-  void takeSelections(const CompiledModel::TensorMap &out,
-                      CompiledSession &s) const {
+  Status takeSelections(const CompiledModel::TensorMap &out,
+                        CompiledSession &s) const {
     for (int64_t l : config_.msa.routerLayers) {
-      const Tensor &idx = out.at("indices." + std::to_string(l));
-      const Tensor &cnt = out.at("count." + std::to_string(l));
+      MSA_ASSIGN_OR_RETURN(Tensor idx, model_->device().toHost(out.at(
+                                           "indices." + std::to_string(l))));
+      MSA_ASSIGN_OR_RETURN(Tensor cnt, model_->device().toHost(out.at(
+                                           "count." + std::to_string(l))));
       s.indices.push_back(idx);
       s.counts.push_back(cnt);
       int32_t n = *cnt.as<int32_t>();
       s.selected.emplace_back(idx.as<int32_t>(), idx.as<int32_t>() + n);
     }
+    return Status::ok();
+  }
+
+  /// A plan output as host f32 (logits).
+  StatusOr<std::vector<float>> hostF32(const Tensor &t) const {
+    MSA_ASSIGN_OR_RETURN(Tensor h, model_->device().toHost(t));
+    return toF32(h);
   }
 
   /// Template K/V and the bank, the inputs every stage-2/3 entry reads.

@@ -111,6 +111,19 @@ CompiledModel::openWithoutModel(const std::string &bundlePath,
 StatusOr<CompiledModel::TensorMap>
 CompiledModel::run(const std::string &name, const TensorMap &inputs,
                    const std::map<std::string, int64_t> &symbols) {
+  return runPlan(name, inputs, symbols, /*outputsToHost=*/true);
+}
+
+StatusOr<CompiledModel::TensorMap>
+CompiledModel::runOnDevice(const std::string &name, const TensorMap &inputs,
+                           const std::map<std::string, int64_t> &symbols) {
+  return runPlan(name, inputs, symbols, /*outputsToHost=*/false);
+}
+
+StatusOr<CompiledModel::TensorMap>
+CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
+                       const std::map<std::string, int64_t> &symbols,
+                       bool outputsToHost) {
   const PlanEntry *entry = bundle_->entry(name);
   if (!entry)
     return notFound(bundle_->path() + ": no entry '" + name + "'");
@@ -294,6 +307,10 @@ CompiledModel::run(const std::string &name, const TensorMap &inputs,
   TensorMap result;
   for (const auto &[outName, id] : entry->outputs) {
     MSA_ASSIGN_OR_RETURN(Tensor * t, get(id));
+    if (!outputsToHost) {
+      result[outName] = *t;
+      continue;
+    }
     StatusOr<Tensor> host = device_->toHost(*t);
     if (!host.isOk())
       return host.status().withContext(where);

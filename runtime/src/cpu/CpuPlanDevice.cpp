@@ -35,6 +35,17 @@ public:
     return t;
   }
   StatusOr<Tensor> toHost(const Tensor &t) override { return place(t); }
+  Status copyInto(const Tensor &src, Tensor &dst) override {
+    if (!src.onHost() || !dst.onHost())
+      return invalidArgument("a copy of " + src.describe() + " into " +
+                             dst.describe() + " touches device memory");
+    if (src.bytes() != dst.bytes())
+      return invalidArgument("a copy of " + src.describe() + " into " +
+                             dst.describe() + ": sizes differ");
+    if (src.bytes() > 0)
+      std::memcpy(dst.data, src.data, src.bytes());
+    return Status::ok();
+  }
 
   Status launch(size_t index, const std::vector<const Tensor *> &args) override {
     return exe_->launch(index, args, pool_);

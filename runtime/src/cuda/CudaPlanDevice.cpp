@@ -34,6 +34,12 @@ public:
     return device_->download(t);
   }
 
+  Status copyInto(const Tensor &src, Tensor &dst) override {
+    MSA_RETURN_IF_ERROR(device_->copyAsync(src, dst));
+    // The caller may free or reuse host memory as soon as this returns.
+    return src.onHost() ? device_->synchronize() : Status::ok();
+  }
+
   // CudaModule::launch already honours MSA_CUDA_SYNC per kernel.
   Status launch(size_t index, const std::vector<const Tensor *> &args) override {
     return exe_->launch(index, args);

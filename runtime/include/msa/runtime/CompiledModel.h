@@ -58,6 +58,11 @@ public:
   /// encode_block). Returns the named outputs on the host.
   StatusOr<TensorMap> run(const std::string &name, const TensorMap &inputs,
                           const std::map<std::string, int64_t> &symbols = {});
+  /// As run, but the outputs stay where the plan left them (device memory
+  /// on cuda): for what the next run reads again, such as KV caches.
+  StatusOr<TensorMap>
+  runOnDevice(const std::string &name, const TensorMap &inputs,
+              const std::map<std::string, int64_t> &symbols = {});
 
   const Bundle &bundle() const { return *bundle_; }
   PlanDevice &device() { return *device_; }
@@ -68,6 +73,9 @@ public:
 
 private:
   CompiledModel() = default;
+  StatusOr<TensorMap> runPlan(const std::string &name, const TensorMap &inputs,
+                              const std::map<std::string, int64_t> &symbols,
+                              bool outputsToHost);
   static StatusOr<std::unique_ptr<PlanDevice>>
   openDevice(const Bundle &bundle, ThreadPool &pool, bool builtinGemm);
 

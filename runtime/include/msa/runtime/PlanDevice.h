@@ -43,6 +43,10 @@ public:
   virtual StatusOr<Tensor> place(const Tensor &t) = 0;
   /// `t` readable on the host, after the work queued before it.
   virtual StatusOr<Tensor> toHost(const Tensor &t) = 0;
+  /// Copies `src` (here or on the host) into `dst` (here, the same byte
+  /// size), in order with queued work; host memory may be reused once it
+  /// returns.
+  virtual Status copyInto(const Tensor &src, Tensor &dst) = 0;
 
   /// Kernel `index` of the bundle on `args` (operands then results).
   virtual Status launch(size_t index, const std::vector<const Tensor *> &args) = 0;
