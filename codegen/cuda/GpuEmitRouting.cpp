@@ -299,7 +299,7 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
 
   SmallVector<Value> list;
   bool fallbackFailed = false;
-  bool tensorCores = emitRouteTopKTensorCore(
+  FailureOr<bool> tensorCores = emitRouteTopKTensorCore(
       op, a, e,
       [&]() -> SmallVector<Value> {
         FailureOr<SmallVector<Value>> l = cudaCores();
@@ -309,9 +309,9 @@ LogicalResult emitRouteTopK(RouteTopKOp op, const GpuKernelArgs &a,
         return {e.f32(-INFINITY), e.i32(-1)};
       },
       list);
-  if (fallbackFailed)
+  if (failed(tensorCores) || fallbackFailed)
     return failure();
-  if (!tensorCores) {
+  if (!*tensorCores) {
     FailureOr<SmallVector<Value>> l = cudaCores();
     if (failed(l))
       return failure();

@@ -472,7 +472,7 @@ struct TensorCoreRoute {
 
 } // namespace
 
-bool emitRouteTopKTensorCore(
+FailureOr<bool> emitRouteTopKTensorCore(
     RouteTopKOp op, const GpuKernelArgs &a, GpuEmitter &e,
     const std::function<SmallVector<Value>()> &fallback,
     SmallVector<Value> &list) {
@@ -491,13 +491,24 @@ bool emitRouteTopKTensorCore(
   int64_t columns =
       tileOf(op, "staged_columns",
              kStagedQueryBytes / colBytes / kTileCols * kTileCols);
-  if (columns < kTileCols || columns % kTileCols != 0)
+  // Too few columns for one token of the group: the CUDA cores take it,
+  // unless the tiles asked for that count.
+  if (columns < std::max(kTileCols, group) &&
+      tileOf(op, "staged_columns", 0) == 0)
     return false;
-  int64_t passTiles = std::min(kMaxPassTiles, columns / kTileCols);
-  passTiles = tileOf(op, "pass_tiles", passTiles);
+  int64_t passTiles = tileOf(op, "pass_tiles",
+                             std::min(kMaxPassTiles, columns / kTileCols));
+  if (columns < std::max(kTileCols, group) || columns % kTileCols != 0 ||
+      passTiles < 1 || passTiles * kTileCols > columns)
+    return op.emitOpError()
+           << "tensor-core routing tiles need staged_columns a multiple of "
+           << kTileCols << " holding a token's " << group
+           << " columns and pass_tiles in [1, staged_columns / " << kTileCols
+           << "]; got staged_columns " << columns << ", pass_tiles "
+           << passTiles;
   FailureOr<LaneSplit> split = LaneSplit::of(op, d);
   if (failed(split))
-    return false;
+    return failure();
 
   Route r{e,
           *split,

@@ -167,10 +167,11 @@ void mergeWarpLists(GpuEmitter &e, mlir::ValueRange list, int64_t k,
 
 /// The warps' best-k lists of route_topk on the tensor cores, where its
 /// shapes allow (bf16, power-of-two GQA groups of at most 8, a head dim
-/// divisible by 32): returns false without emitting anything otherwise.
+/// divisible by 32): returns false without emitting anything otherwise,
+/// failure (with an error on `op`) for tiles it cannot use.
 /// More routing tokens than the staged queries hold run `fallback`, the
 /// CUDA-core body, which returns its lists.
-bool emitRouteTopKTensorCore(
+mlir::FailureOr<bool> emitRouteTopKTensorCore(
     RouteTopKOp op, const GpuKernelArgs &a, GpuEmitter &e,
     const std::function<SmallVector<Value>()> &fallback,
     SmallVector<Value> &list);

@@ -123,3 +123,45 @@ func.func @k0_encode_docs_bad_tensor_core_tiles(%q: memref<?x8x32xbf16>,
       : (tensor<?x8x32xbf16>, memref<?x8x32xbf16>) -> ()
   return
 }
+
+// -----
+
+func.func @k0_route_topk_bad_columns(%q: memref<?x8x32xbf16>, %k: memref<2x?x32xbf16>,
+    %m: memref<?xi1>, %c: memref<?xi32>, %s: memref<16x4xf32>, %i: memref<16x4xi32>,
+    %begin: index, %end: index) attributes {msa.kernel} {
+  %0 = bufferization.to_tensor %q restrict : memref<?x8x32xbf16> to tensor<?x8x32xbf16>
+  %1 = bufferization.to_tensor %k restrict : memref<2x?x32xbf16> to tensor<2x?x32xbf16>
+  %2 = bufferization.to_tensor %m restrict : memref<?xi1> to tensor<?xi1>
+  %3 = bufferization.to_tensor %c restrict : memref<?xi32> to tensor<?xi32>
+  // expected-error @below {{'msa.route_topk' op tensor-core routing tiles need staged_columns a multiple of 8 holding a token's 4 columns and pass_tiles in [1, staged_columns / 8]; got staged_columns 16, pass_tiles 0}}
+  %4:2 = msa.route_topk %0, %1, %2, %3 heads(mean) tokens(max) chunks(max) k = 4 scale
+      {msa.tiles = {threads = 256 : i64, staged_columns = 16 : i64, pass_tiles = 0 : i64}}
+      : (tensor<?x8x32xbf16>, tensor<2x?x32xbf16>, tensor<?xi1>, tensor<?xi32>)
+        -> (tensor<16x4xf32>, tensor<16x4xi32>)
+  bufferization.materialize_in_destination %4#0 in restrict writable %s
+      : (tensor<16x4xf32>, memref<16x4xf32>) -> ()
+  bufferization.materialize_in_destination %4#1 in restrict writable %i
+      : (tensor<16x4xi32>, memref<16x4xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @k0_route_topk_bad_staged(%q: memref<?x8x32xbf16>, %k: memref<2x?x32xbf16>,
+    %m: memref<?xi1>, %c: memref<?xi32>, %s: memref<16x4xf32>, %i: memref<16x4xi32>,
+    %begin: index, %end: index) attributes {msa.kernel} {
+  %0 = bufferization.to_tensor %q restrict : memref<?x8x32xbf16> to tensor<?x8x32xbf16>
+  %1 = bufferization.to_tensor %k restrict : memref<2x?x32xbf16> to tensor<2x?x32xbf16>
+  %2 = bufferization.to_tensor %m restrict : memref<?xi1> to tensor<?xi1>
+  %3 = bufferization.to_tensor %c restrict : memref<?xi32> to tensor<?xi32>
+  // expected-error @below {{'msa.route_topk' op tensor-core routing tiles need staged_columns a multiple of 8 holding a token's 4 columns and pass_tiles in [1, staged_columns / 8]; got staged_columns 12, pass_tiles 1}}
+  %4:2 = msa.route_topk %0, %1, %2, %3 heads(mean) tokens(max) chunks(max) k = 4 scale
+      {msa.tiles = {threads = 256 : i64, staged_columns = 12 : i64}}
+      : (tensor<?x8x32xbf16>, tensor<2x?x32xbf16>, tensor<?xi1>, tensor<?xi32>)
+        -> (tensor<16x4xf32>, tensor<16x4xi32>)
+  bufferization.materialize_in_destination %4#0 in restrict writable %s
+      : (tensor<16x4xf32>, memref<16x4xf32>) -> ()
+  bufferization.materialize_in_destination %4#1 in restrict writable %i
+      : (tensor<16x4xi32>, memref<16x4xi32>) -> ()
+  return
+}
