@@ -64,7 +64,7 @@ if want bench; then
         --bundle "$bundle" --target cuda --tokens 16384 \
         --reference-tokens 0 --query-tokens $q --decode-steps 4 \
         --bank-chunks 1048576
-      echo "== bench$name-q$q"; tail -5 "$LOGS/bench$name-q$q.log"
+      echo "== bench$name-q$q"; tail -6 "$LOGS/bench$name-q$q.log"
     done
     # Routing over a 10M-token bank (156,250 chunks): fixed costs show.
     run "bench$name-10m" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
@@ -86,7 +86,7 @@ if want bench36; then
     --bundle gpu-bundles/bench-4b-l36.msab --target cuda --tokens 16384 \
     --reference-tokens 0 --query-tokens 16 --decode-steps 8 \
     --bank-chunks 156250
-  tail -6 "$LOGS/bench36.log"
+  tail -7 "$LOGS/bench36.log"
 fi
 
 echo

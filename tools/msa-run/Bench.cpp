@@ -357,12 +357,34 @@ int runBench(int argc, char **argv) {
     double attention = (timings->byOp["msa.memory_attention"] -
                         before.byOp["msa.memory_attention"]) /
                        profiled;
+    // The K/V bytes memory_attention reads in a step: per layer the
+    // template, the cache (prompt and tokens so far) and, in router
+    // layers, the selected documents' chunks; the cache at the profiled
+    // steps' middle.
+    const int64_t cacheRows =
+        static_cast<int64_t>(row.tokens.size()) + *steps + profiled / 2;
+    const double rowBytes = 2.0 * static_cast<double>(c.numKvHeads) *
+                            static_cast<double>(c.headDim) *
+                            static_cast<double>(dtypeSize(c.dtype));
+    double kvBytes = 0;
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+      int64_t entries = enc->memory.templateLen + cacheRows;
+      int64_t r = c.routerIndex(l);
+      if (r >= 0 && r < static_cast<int64_t>(session->selected.size()))
+        for (int32_t doc : session->selected[static_cast<size_t>(r)])
+          entries += enc->memory.docChunkOffsets[doc + 1] -
+                     enc->memory.docChunkOffsets[doc];
+      kvBytes += static_cast<double>(entries) * rowBytes;
+    }
     JsonValue split = JsonValue::object();
     split.set("step_seconds", step);
     split.set("gemm_seconds", gemm);
     split.set("memory_attention_seconds", attention);
     split.set("other_kernel_seconds", kernels - attention);
     split.set("host_seconds", std::max(0.0, step - gemm - kernels));
+    split.set("memory_attention_kv_bytes", kvBytes);
+    split.set("memory_attention_gb_per_s",
+              attention > 0 ? kvBytes / attention / 1e9 : 0.0);
     decode.set("profiled_step", std::move(split));
   }
 
@@ -434,19 +456,22 @@ int runBench(int argc, char **argv) {
                 p.find("reference_seconds")->asNumber() * 1e3,
                 p.find("ratio")->asNumber());
   std::printf("\ndecode:  %.1f tokens/s compiled", decodeRate);
-  if (const JsonValue *split = d.find("profiled_step"))
-    std::printf("; a step waited for kernel by kernel: %.3f ms = GEMMs "
-                "%.3f + memory_attention %.3f + other kernels %.3f + host "
-                "%.3f",
-                1e3 * split->find("step_seconds")->asNumber(),
-                1e3 * split->find("gemm_seconds")->asNumber(),
-                1e3 * split->find("memory_attention_seconds")->asNumber(),
-                1e3 * split->find("other_kernel_seconds")->asNumber(),
-                1e3 * split->find("host_seconds")->asNumber());
   if (reference)
     std::printf("; reference %.2f tokens/s; ratio %.1fx",
                 d.find("reference_tokens_per_s")->asNumber(),
                 d.find("ratio")->asNumber());
+  if (const JsonValue *split = d.find("profiled_step"))
+    std::printf("\n         a step waited for kernel by kernel: %.3f ms = "
+                "GEMMs %.3f + memory_attention %.3f + other kernels %.3f + "
+                "host %.3f; memory_attention reads %.3g MB of K/V a step: "
+                "%.1f GB/s",
+                1e3 * split->find("step_seconds")->asNumber(),
+                1e3 * split->find("gemm_seconds")->asNumber(),
+                1e3 * split->find("memory_attention_seconds")->asNumber(),
+                1e3 * split->find("other_kernel_seconds")->asNumber(),
+                1e3 * split->find("host_seconds")->asNumber(),
+                split->find("memory_attention_kv_bytes")->asNumber() / 1e6,
+                split->find("memory_attention_gb_per_s")->asNumber());
   std::printf("\n");
   return 0;
 }
