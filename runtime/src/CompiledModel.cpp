@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <set>
+#include <unordered_map>
 
 namespace msa::runtime {
 
@@ -90,6 +91,8 @@ CompiledModel::open(const std::string &bundlePath, const Checkpoint &checkpoint,
       }
       MSA_ASSIGN_OR_RETURN(m->weights_[buffer.weight], m->device_->place(t));
     }
+  for (const auto &[name, entry] : m->bundle_->entries())
+    m->releases_[&entry] = releasesOf(entry);
   return m;
 }
 
@@ -105,6 +108,8 @@ CompiledModel::openWithoutModel(const std::string &bundlePath,
                                   "' reads weight '" + buffer.weight +
                                   "'; open it with its checkpoint");
   MSA_ASSIGN_OR_RETURN(m->device_, openDevice(*m->bundle_, pool, false));
+  for (const auto &[name, entry] : m->bundle_->entries())
+    m->releases_[&entry] = releasesOf(entry);
   return m;
 }
 
@@ -118,6 +123,31 @@ StatusOr<CompiledModel::TensorMap>
 CompiledModel::runOnDevice(const std::string &name, const TensorMap &inputs,
                            const std::map<std::string, int64_t> &symbols) {
   return runPlan(name, inputs, symbols, /*outputsToHost=*/false);
+}
+
+std::vector<std::vector<int64_t>>
+CompiledModel::releasesOf(const PlanEntry &entry) {
+  // Last step reading each buffer; outputs live to the end, weights
+  // always. Worked out once per entry, so a run's steps cost their own
+  // buffers, not a walk over every live one (a 36-layer model's weights
+  // are hundreds).
+  std::map<int64_t, size_t> lastUse;
+  for (size_t i = 0; i < entry.steps.size(); ++i) {
+    const PlanStep &s = entry.steps[i];
+    for (int64_t id : s.args)
+      lastUse[id] = i;
+    for (int64_t id : {s.a, s.b, s.c, s.src, s.dst})
+      if (id >= 0)
+        lastUse[id] = i;
+  }
+  std::set<int64_t> outputs;
+  for (const auto &[n, id] : entry.outputs)
+    outputs.insert(id);
+  std::vector<std::vector<int64_t>> freeAfter(entry.steps.size());
+  for (const auto &[id, step] : lastUse)
+    if (!outputs.count(id) && !entry.buffers.at(id).isWeight())
+      freeAfter[step].push_back(id);
+  return freeAfter;
 }
 
 StatusOr<CompiledModel::TensorMap>
@@ -179,28 +209,10 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
     return d.isSymbol() ? bound[d.symbol] + d.value : d.value;
   };
 
-  // Last step reading each buffer; outputs live to the end.
-  std::map<int64_t, size_t> lastUse;
-  for (size_t i = 0; i < entry->steps.size(); ++i) {
-    const PlanStep &s = entry->steps[i];
-    for (int64_t id : s.args)
-      lastUse[id] = i;
-    for (int64_t id : {s.a, s.b, s.c, s.src, s.dst})
-      if (id >= 0)
-        lastUse[id] = i;
-  }
-  std::set<int64_t> outputs;
-  for (const auto &[n, id] : entry->outputs)
-    outputs.insert(id);
-  // What each step is the last to read: freed after it. Listed once per
-  // run, so a step costs its own buffers, not a walk over every live one
-  // (the weights of a 36-layer model are hundreds).
-  std::vector<std::vector<int64_t>> freeAfter(entry->steps.size());
-  for (const auto &[id, step] : lastUse)
-    if (!outputs.count(id) && !entry->buffers.at(id).isWeight())
-      freeAfter[step].push_back(id);
+  const std::vector<std::vector<int64_t>> &freeAfter = releases_.at(entry);
 
-  std::map<int64_t, Tensor> live;
+  std::unordered_map<int64_t, Tensor> live;
+  live.reserve(entry->buffers.size());
   for (const auto &[inputName, id] : entry->inputs) {
     StatusOr<Tensor> placed = device_->place(inputs.at(inputName));
     if (!placed.isOk())

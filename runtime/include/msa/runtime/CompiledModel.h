@@ -78,12 +78,16 @@ private:
                               bool outputsToHost);
   static StatusOr<std::unique_ptr<PlanDevice>>
   openDevice(const Bundle &bundle, ThreadPool &pool, bool builtinGemm);
+  /// The buffers each step of `entry` is the last to read (and so frees):
+  /// worked out once per entry when the bundle opens.
+  static std::vector<std::vector<int64_t>> releasesOf(const PlanEntry &entry);
 
   std::unique_ptr<Bundle> bundle_;
   std::unique_ptr<PlanDevice> device_;
   std::map<std::string, Tensor> weights_;
   PlanTimings timings_;
   bool profiling_ = false;
+  std::map<const PlanEntry *, std::vector<std::vector<int64_t>>> releases_;
 };
 
 } // namespace msa::runtime
