@@ -8,6 +8,8 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace msa::codegen {
@@ -28,11 +30,11 @@ Value collapseToRows(Emitter &e, Value m) {
     return memref::ExpandShapeOp::create(
         e.b, e.loc, MemRefType::get({1, t.getDimSize(0)}, t.getElementType()),
         m, ArrayRef<ReassociationIndices>{{0, 1}},
-        ArrayRef<OpFoldResult>{e.b.getIndexAttr(1),
-                               t.isDynamicDim(0)
-                                   ? OpFoldResult(e.dim(m, 0))
-                                   : OpFoldResult(
-                                         e.b.getIndexAttr(t.getDimSize(0)))});
+        ArrayRef<OpFoldResult>{
+            e.b.getIndexAttr(1),
+            t.isDynamicDim(0)
+                ? OpFoldResult(e.dim(m, 0))
+                : OpFoldResult(e.b.getIndexAttr(t.getDimSize(0)))});
   ReassociationIndices lead;
   for (int64_t d = 0; d + 1 < t.getRank(); ++d)
     lead.push_back(d);
@@ -66,9 +68,9 @@ void Emitter::loop(Value lb, Value ub, int64_t step,
   body(forOp.getInductionVar());
 }
 
-SmallVector<Value>
-Emitter::loop(Value lb, Value ub, int64_t step, ValueRange init,
-              const std::function<SmallVector<Value>(Value, ValueRange)> &body) {
+SmallVector<Value> Emitter::loop(
+    Value lb, Value ub, int64_t step, ValueRange init,
+    const std::function<SmallVector<Value>(Value, ValueRange)> &body) {
   auto forOp = scf::ForOp::create(
       b, loc, lb, ub, index(step), init,
       [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
@@ -97,7 +99,8 @@ Emitter::ifThenElse(Value cond, TypeRange types,
     OpBuilder::InsertionGuard g(b);
     // Without results the builder already put an empty scf.yield in each
     // block; build before it.
-    auto fill = [&](Block *block, const std::function<SmallVector<Value>()> &f) {
+    auto fill = [&](Block *block,
+                    const std::function<SmallVector<Value>()> &f) {
       if (types.empty()) {
         b.setInsertionPoint(block->getTerminator());
         (void)f();
@@ -178,8 +181,7 @@ Value Emitter::reduceAdd(Value v) {
 Value Emitter::reduceMax(Value v) {
   if (!isa<VectorType>(v.getType()))
     return v;
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF,
-                                     v);
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF, v);
 }
 
 Value Emitter::fma(Value a, Value x, Value c) {
@@ -188,10 +190,18 @@ Value Emitter::fma(Value a, Value x, Value c) {
   return math::FmaOp::create(b, loc, a, x, c);
 }
 
-Value Emitter::add(Value a, Value c) { return arith::AddFOp::create(b, loc, a, c); }
-Value Emitter::sub(Value a, Value c) { return arith::SubFOp::create(b, loc, a, c); }
-Value Emitter::mul(Value a, Value c) { return arith::MulFOp::create(b, loc, a, c); }
-Value Emitter::div(Value a, Value c) { return arith::DivFOp::create(b, loc, a, c); }
+Value Emitter::add(Value a, Value c) {
+  return arith::AddFOp::create(b, loc, a, c);
+}
+Value Emitter::sub(Value a, Value c) {
+  return arith::SubFOp::create(b, loc, a, c);
+}
+Value Emitter::mul(Value a, Value c) {
+  return arith::MulFOp::create(b, loc, a, c);
+}
+Value Emitter::div(Value a, Value c) {
+  return arith::DivFOp::create(b, loc, a, c);
+}
 Value Emitter::max(Value a, Value c) {
   return arith::MaxNumFOp::create(b, loc, a, c);
 }
@@ -206,9 +216,15 @@ Value Emitter::cmpf(arith::CmpFPredicate p, Value a, Value c) {
 Value Emitter::cmpi(arith::CmpIPredicate p, Value a, Value c) {
   return arith::CmpIOp::create(b, loc, p, a, c);
 }
-Value Emitter::addi(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
-Value Emitter::subi(Value a, Value c) { return arith::SubIOp::create(b, loc, a, c); }
-Value Emitter::muli(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
+Value Emitter::addi(Value a, Value c) {
+  return arith::AddIOp::create(b, loc, a, c);
+}
+Value Emitter::subi(Value a, Value c) {
+  return arith::SubIOp::create(b, loc, a, c);
+}
+Value Emitter::muli(Value a, Value c) {
+  return arith::MulIOp::create(b, loc, a, c);
+}
 Value Emitter::divi(Value a, Value c) {
   return arith::DivUIOp::create(b, loc, a, c);
 }
@@ -242,5 +258,10 @@ Value Emitter::alloc(ArrayRef<int64_t> shape, ValueRange dynSizes, Type elem) {
 }
 
 void Emitter::dealloc(Value m) { memref::DeallocOp::create(b, loc, m); }
+
+double scaleOf(mlir::FloatAttr scale, int64_t d) {
+  return scale ? scale.getValueAsDouble()
+               : 1.0 / std::sqrt(static_cast<double>(d));
+}
 
 } // namespace msa::codegen

@@ -34,6 +34,9 @@ inline constexpr double kLowest = -3.3895313892515355e38;
 /// Routing scores at or below this are never selected (spec §4.4).
 inline constexpr double kUnselectable = -1e9;
 
+/// An attention op's softmax scale: its `scale` attribute, or 1 / sqrt(d).
+double scaleOf(mlir::FloatAttr scale, int64_t d);
+
 /// The memref arguments of one kernel and its work-item range.
 struct KernelArgs {
   llvm::SmallVector<mlir::Value> operands; ///< memrefs, in op operand order

@@ -155,11 +155,6 @@ SmallVector<Value> loadQuery(Emitter &e, Value mem, SmallVector<Value> prefix,
   return q;
 }
 
-double scaleOf(FloatAttr scale, int64_t d) {
-  return scale ? scale.getValueAsDouble()
-               : 1.0 / std::sqrt(static_cast<double>(d));
-}
-
 LogicalResult emitEncodeDocs(EncodeDocsOp op, const KernelArgs &a, Emitter &e) {
   EncodeDocsArgs args = EncodeDocsArgs::of(op, a.operands, a.results);
   Value q = args.q, k = args.k, v = args.v, seg = args.segments;

@@ -7,8 +7,8 @@
 //
 // What the CUDA-core attention kernels (GpuEmitAttention.cpp) and the
 // tensor-core encode_docs (GpuEncodeTensorCore.cpp) share: segments of
-// packed documents, the reference's RoPE of one element, the softmax scale
-// and the chunk-pooling epilogue.
+// packed documents, the reference's RoPE of one element, the key range of
+// a query tile and the chunk-pooling epilogue.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,9 +22,6 @@
 #include "msa/Dialect/MsaOps.h"
 
 namespace msa::codegen::cuda {
-
-/// The softmax scale: the op's, or 1 / sqrt(d).
-double scaleOf(mlir::FloatAttr scale, int64_t d);
 
 /// Element `el` of the rotated head vector src[t, head, :] at position
 /// `pos`: round(round(x_e cos) + round(-+x_partner sin)), the reference's

@@ -184,11 +184,6 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
 
 } // namespace
 
-double scaleOf(FloatAttr scale, int64_t d) {
-  return scale ? scale.getValueAsDouble()
-               : 1.0 / std::sqrt(static_cast<double>(d));
-}
-
 Value rotatedElement(GpuEmitter &e, Value src, Value t, Value head, Value el,
                      Value pos, int64_t d, double theta, Type storage) {
   Value half = e.index(d / 2);

@@ -97,10 +97,11 @@ Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
   int64_t elems = 1;
   for (int64_t d : shape)
     elems *= d;
-  int64_t bytes = elems * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  int64_t bytes =
+      elems * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
   int64_t offset = sharedBytes_;
-  sharedBytes_ += (bytes + kSharedAlignment - 1) / kSharedAlignment *
-                  kSharedAlignment;
+  sharedBytes_ +=
+      (bytes + kSharedAlignment - 1) / kSharedAlignment * kSharedAlignment;
   sharedHigh_ = std::max(sharedHigh_, sharedBytes_);
   auto type = MemRefType::get(shape, elem, AffineMap(), workgroupSpace(ctx));
   return memref::ViewOp::create(b, loc, type, sharedBase_, index(offset),
@@ -112,7 +113,8 @@ Value GpuEmitter::loadAligned(Value memref, ValueRange idx, int64_t width,
   if (width == 1)
     return load(memref, idx, 1);
   Type elem = elementTypeOf(memref);
-  int64_t bytes = width * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  int64_t bytes =
+      width * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
   auto v = vector::LoadOp::create(b, loc, VectorType::get({width}, elem),
                                   memref, idx);
   v.setAlignment(static_cast<uint64_t>(alignBytes ? alignBytes : bytes));
@@ -133,20 +135,28 @@ void GpuEmitter::storeAligned(Value value, Value memref, ValueRange idx,
   if (vt.getElementType() != elem)
     value = arith::TruncFOp::create(
         b, loc, VectorType::get(vt.getShape(), elem), value);
-  int64_t bytes =
-      vt.getNumElements() * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
+  int64_t bytes = vt.getNumElements() *
+                  static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
   auto s = vector::StoreOp::create(b, loc, value, memref, idx);
   s.setAlignment(static_cast<uint64_t>(alignBytes ? alignBytes : bytes));
 }
 
+Value GpuEmitter::loadRaw(Value memref, ValueRange idx, int64_t width) {
+  Type elem = elementTypeOf(memref);
+  auto v = vector::LoadOp::create(b, loc, VectorType::get({width}, elem),
+                                  memref, idx);
+  // Vectors start at multiples of their length (width & -width: the
+  // largest power of two dividing it).
+  v.setAlignment(static_cast<uint64_t>((width & -width) *
+                                       (elem.getIntOrFloatBitWidth() / 8)));
+  return v;
+}
+
 SmallVector<Value> GpuEmitter::loadWords(Value memref, ValueRange idx,
                                          int64_t words) {
-  Type elem = elementTypeOf(memref);
-  auto v = vector::LoadOp::create(b, loc, VectorType::get({2 * words}, elem),
-                                  memref, idx);
-  v.setAlignment(static_cast<uint64_t>(4 * words));
-  Value w = vector::BitCastOp::create(
-      b, loc, VectorType::get({words}, b.getI32Type()), v.getResult());
+  Value w = vector::BitCastOp::create(b, loc,
+                                      VectorType::get({words}, b.getI32Type()),
+                                      loadRaw(memref, idx, 2 * words));
   SmallVector<Value> out;
   for (int64_t i = 0; i < words; ++i)
     out.push_back(vector::ExtractOp::create(b, loc, w, i));
@@ -156,8 +166,8 @@ SmallVector<Value> GpuEmitter::loadWords(Value memref, ValueRange idx,
 SmallVector<Value> GpuEmitter::mmaBf16(ArrayRef<Value> a, ArrayRef<Value> bw,
                                        ArrayRef<Value> c) {
   Type f32 = f32Type();
-  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                 {f32, f32, f32, f32});
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
   Value d = NVVM::MmaOp::create(
       b, loc, result, a, bw, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
       std::nullopt,
@@ -173,10 +183,10 @@ SmallVector<Value> GpuEmitter::mmaBf16(ArrayRef<Value> a, ArrayRef<Value> bw,
 Value GpuEmitter::packBf16(Value lo, Value hi) {
   Value v = vector::FromElementsOp::create(
       b, loc, VectorType::get({2}, f32Type()), ValueRange{lo, hi});
-  Value h = arith::TruncFOp::create(
-      b, loc, VectorType::get({2}, b.getBF16Type()), v);
-  Value w = vector::BitCastOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()), h);
+  Value h =
+      arith::TruncFOp::create(b, loc, VectorType::get({2}, b.getBF16Type()), v);
+  Value w = vector::BitCastOp::create(b, loc,
+                                      VectorType::get({1}, b.getI32Type()), h);
   return vector::ExtractOp::create(b, loc, w, 0);
 }
 
@@ -195,8 +205,8 @@ SmallVector<Value> GpuEmitter::ldmatrixX4(Value tile, ValueRange idx,
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
   Value ptr = LLVM::IntToPtrOp::create(b, loc, ptrType, addr64);
   Type i32 = b.getI32Type();
-  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                 {i32, i32, i32, i32});
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
   Value m = NVVM::LdMatrixOp::create(
       b, loc, result, ptr, 4,
       transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
@@ -255,8 +265,8 @@ std::pair<Value, Value> GpuEmitter::sinCos(Value x) {
   // each product is exact; then the polynomials on [-pi/4, pi/4] and the
   // quadrant's sign and swap.
   Value y = mul(x, f32(0.636619772f));
-  Value half = select(cmpf(arith::CmpFPredicate::OLT, y, f32(0.0)), f32(-0.5),
-                      f32(0.5));
+  Value half =
+      select(cmpf(arith::CmpFPredicate::OLT, y, f32(0.0)), f32(-0.5), f32(0.5));
   Value q = arith::FPToSIOp::create(b, loc, b.getI32Type(), add(y, half));
   Value j = arith::SIToFPOp::create(b, loc, f32Type(), q);
   Value r = fma(j, f32(-1.57079601e+00f), x);
@@ -326,9 +336,9 @@ std::pair<Value, Value> GpuEmitter::ropeTables(int64_t headDim, double theta) {
       memref::GlobalOp::create(
           b, loc, name + suffix, b.getStringAttr("private"), type,
           DenseElementsAttr::getFromRawBuffer(
-              tensor, ArrayRef<char>(reinterpret_cast<const char *>(
-                                         values->data()),
-                                     values->size() * sizeof(uint16_t))),
+              tensor,
+              ArrayRef<char>(reinterpret_cast<const char *>(values->data()),
+                             values->size() * sizeof(uint16_t))),
           /*constant=*/true, b.getI64IntegerAttr(16));
   }
   return {memref::GetGlobalOp::create(b, loc, type, "msa_rope_cos" + suffix),
@@ -340,16 +350,15 @@ Value GpuEmitter::invFreq(int64_t headDim, double theta, Value i) {
   float thetaF = static_cast<float>(theta);
   uint32_t bits;
   std::memcpy(&bits, &thetaF, sizeof(bits));
-  std::string name = "msa_inv_freq_d" + std::to_string(headDim) + "_t" +
-                     std::to_string(bits);
+  std::string name =
+      "msa_inv_freq_d" + std::to_string(headDim) + "_t" + std::to_string(bits);
   auto type = MemRefType::get({half}, f32Type());
   if (!SymbolTable::lookupSymbolIn(module_, name)) {
     // The reference's formula, evaluated here in f32 (ropeInvFreq in
     // runtime/src/reference/Kernels.cpp).
     SmallVector<float> values;
     for (int64_t k = 0; k < half; ++k) {
-      float exponent =
-          static_cast<float>(2 * k) / static_cast<float>(headDim);
+      float exponent = static_cast<float>(2 * k) / static_cast<float>(headDim);
       values.push_back(1.0f / std::pow(thetaF, exponent));
     }
     OpBuilder::InsertionGuard g(b);

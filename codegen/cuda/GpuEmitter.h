@@ -105,6 +105,9 @@ public:
   void storeAligned(mlir::Value value, mlir::Value memref, mlir::ValueRange idx,
                     int64_t alignBytes = 0);
 
+  /// `width` elements of memref[idx...] as stored (no conversion to f32),
+  /// one access aligned to the largest power of two dividing the width.
+  mlir::Value loadRaw(mlir::Value memref, mlir::ValueRange idx, int64_t width);
   /// `words` 32-bit words of 16-bit elements from memref[idx...] in one
   /// aligned access (4 words bytes), as i32: tensor-core operands.
   llvm::SmallVector<mlir::Value> loadWords(mlir::Value memref,

@@ -65,15 +65,6 @@ struct EncodeTensorCore {
 
   VectorType vec8() { return VectorType::get({kLoadElems}, storage); }
 
-  Value loadVec(Value mem, ValueRange idx, int64_t w) {
-    auto l = vector::LoadOp::create(e.b, e.loc, VectorType::get({w}, storage),
-                                    mem, idx);
-    // Vectors start at multiples of their length (w & -w: the largest
-    // power of two dividing it).
-    l.setAlignment(static_cast<uint64_t>(2 * (w & -w)));
-    return l;
-  }
-
   /// cos and sin (bf16) of position `pos` and frequencies [i0, i0 + w):
   /// the module's tables below kRopeTablePositions, computed beyond.
   std::pair<Value, Value> cosSin(Value pos, Value i0, int64_t w) {
@@ -82,10 +73,13 @@ struct EncodeTensorCore {
     SmallVector<Value> cs = e.ifThenElse(
         e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions)), {vt, vt},
         [&]() -> SmallVector<Value> {
-          return {loadVec(cosT, {pos, i0}, w), loadVec(sinT, {pos, i0}, w)};
+          return {e.loadRaw(cosT, {pos, i0}, w), e.loadRaw(sinT, {pos, i0}, w)};
         },
         [&]() -> SmallVector<Value> {
-          Value c = e.splat(e.f32(0.0), w), s = c;
+          // A vector even for w = 1 (splat would give a scalar).
+          Value c = vector::BroadcastOp::create(
+              e.b, e.loc, VectorType::get({w}, e.f32Type()), e.f32(0.0));
+          Value s = c;
           for (int64_t l = 0; l < w; ++l) {
             auto [cl, sl] =
                 e.ropeCosSin(pos, d, theta, e.addi(i0, e.index(l)), storage);
@@ -115,8 +109,8 @@ struct EncodeTensorCore {
   /// rotated to position `pos` (or as they are), in bf16.
   std::pair<Value, Value> rotate8(Value src, Value t, Value head, Value p0,
                                   Value pos, bool rotate) {
-    Value lo = loadVec(src, {t, head, p0}, kLoadElems);
-    Value hi = loadVec(src, {t, head, e.addi(p0, e.index(half))}, kLoadElems);
+    Value lo = e.loadRaw(src, {t, head, p0}, kLoadElems);
+    Value hi = e.loadRaw(src, {t, head, e.addi(p0, e.index(half))}, kLoadElems);
     if (!rotate)
       return {lo, hi};
     auto [c, s] = cosSin(pos, p0, kLoadElems);
@@ -129,14 +123,17 @@ struct EncodeTensorCore {
     Value low = e.cmpi(Pred::ult, e0, e.index(half));
     Value i0 = e.select(low, e0, e.subi(e0, e.index(half)));
     Value partner = e.select(low, e.addi(e0, e.index(half)), i0);
-    Value x = loadVec(args.k, {tok, g, e0}, w);
-    Value p = loadVec(args.k, {tok, g, partner}, w);
+    Value x = e.loadRaw(args.k, {tok, g, e0}, w);
+    Value p = e.loadRaw(args.k, {tok, g, partner}, w);
     auto [c, s] = cosSin(pos, i0, w);
     Value xc = mulV(x, c), ps = mulV(p, s);
     Value out =
         arith::SelectOp::create(e.b, e.loc, low, subV(xc, ps), addV(xc, ps));
-    return arith::ExtFOp::create(e.b, e.loc, VectorType::get({w}, e.f32Type()),
-                                 out);
+    Value wide = arith::ExtFOp::create(
+        e.b, e.loc, VectorType::get({w}, e.f32Type()), out);
+    // The pooling loads take a scalar for one element, as Emitter::load.
+    return w == 1 ? Value(vector::ExtractOp::create(e.b, e.loc, wide, 0))
+                  : wide;
   }
 
   /// rotate8 where `valid`, zeros elsewhere, stored to dst[prefix..., :].
