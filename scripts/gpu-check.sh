@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (H100/H200) every GPU test and benchmark, with the
 # binaries and bundles scripts/gpu-build.sh made on the build machine, and
-# prints a short table last. Logs go to $OUT (the device tool) or out/.
+# prints a short table last.
 #   usage: bash scripts/gpu-check.sh [tests|sanitize|bench|bench36]...  (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build-gpu
 # gpu-build.sh packs the bundles; unpack them unless they are here already.
 [ -d gpu-bundles ] || tar xzf "$B/gpu-bundles.tgz"
-LOGS=${OUT:-out}
+# Logs go to out/, or under the device tool's $OUT packed into one file
+# (it returns at most 8 files).
+if [ -n "${OUT:-}" ]; then
+  LOGS=$(mktemp -d)
+  trap 'tar czf "$OUT/gpu-check-logs.tgz" -C "$LOGS" .' EXIT
+else
+  LOGS=out
+fi
 mkdir -p "$LOGS"
 export MSA_TEST_TARGET=cuda:sm_90 MSA_TEST_BUNDLE_DIR="$PWD/gpu-bundles"
 export MSA_TEST_PREBUILT=1

@@ -79,6 +79,13 @@ Value GpuEmitter::warpMax(Value v) {
   return v;
 }
 
+Value GpuEmitter::warpVote(Value pred, bool all) {
+  return NVVM::VoteSyncOp::create(
+      b, loc, b.getI1Type(),
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1), pred,
+      all ? NVVM::VoteSyncKind::all : NVVM::VoteSyncKind::any);
+}
+
 Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
   MLIRContext *ctx = b.getContext();
   if (!sharedBase_) {
@@ -190,20 +197,49 @@ Value GpuEmitter::packBf16(Value lo, Value hi) {
   return vector::ExtractOp::create(b, loc, w, 0);
 }
 
+Value GpuEmitter::pointerTo(Value memref, ValueRange idx, unsigned space) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value offset = meta.getOffset();
+  for (unsigned i = 0; i < idx.size(); ++i)
+    offset = addi(offset, muli(idx[i], meta.getStrides()[i]));
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  Value addr = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                          addi(base, muli(offset, index(bytes))));
+  auto ptrIn = [&](unsigned as) {
+    return LLVM::LLVMPointerType::get(b.getContext(), as);
+  };
+  // Shared tiles live in the shared window already; kernel arguments are
+  // generic pointers, cast to the global space as cvta.to.global would.
+  bool isShared = type.getMemorySpace() != nullptr;
+  Value ptr = LLVM::IntToPtrOp::create(b, loc, ptrIn(isShared ? space : 0), addr);
+  if (!isShared && space != 0)
+    ptr = LLVM::AddrSpaceCastOp::create(b, loc, ptrIn(space), ptr);
+  return ptr;
+}
+
+void GpuEmitter::copyAsync16(Value dst, ValueRange dstIdx, Value src,
+                             ValueRange srcIdx, Value valid) {
+  // cp.async.cg (L2 only: the tile is read once per block) of 16 bytes,
+  // reading none and zero-filling where !valid.
+  Value size = arith::SelectOp::create(
+      b, loc, valid, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 16),
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0));
+  NVVM::CpAsyncOp::create(b, loc, pointerTo(dst, dstIdx, 3),
+                          pointerTo(src, srcIdx, 1), 16,
+                          NVVM::LoadCacheModifierKind::CG, size);
+}
+
+void GpuEmitter::copyAsyncCommit() { NVVM::CpAsyncCommitGroupOp::create(b, loc); }
+
+void GpuEmitter::copyAsyncWait(int64_t pending) {
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, static_cast<int32_t>(pending));
+}
+
 SmallVector<Value> GpuEmitter::ldmatrixX4(Value tile, ValueRange idx,
                                           bool transpose) {
-  auto type = cast<MemRefType>(tile.getType());
-  // Row-major static tile: the element offset, in bytes from the view's
-  // aligned pointer (a view's shift is folded into it).
-  Value offset = idx[0];
-  for (unsigned i = 1; i < idx.size(); ++i)
-    offset = addi(muli(offset, index(type.getDimSize(i))), idx[i]);
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
-  Value addr = addi(base, muli(offset, index(bytes)));
-  Value addr64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
-  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
-  Value ptr = LLVM::IntToPtrOp::create(b, loc, ptrType, addr64);
+  Value ptr = pointerTo(tile, idx, 3);
   Type i32 = b.getI32Type();
   auto result =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
@@ -396,11 +432,18 @@ Value GpuEmitter::notI(Value a) {
 
 Value GpuEmitter::upperSegment(Value offsets, Value n, Value t) {
   // Binary lifting: pos ends on the last s with offsets[s] <= t. Offsets
-  // are sorted, so each step either moves pos up by 2^bit or not.
+  // are sorted, so each step either moves pos up by 2^bit or not. From -1,
+  // bits below bitlength(n) reach n - 1 and no further steps are needed.
+  Value n64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
+  Value bits = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::SubIOp::create(
+          b, loc, arith::ConstantIntOp::create(b, loc, b.getI64Type(), 64),
+          math::CountLeadingZerosOp::create(b, loc, n64)));
   SmallVector<Value> st =
-      loop(index(0), index(31), 1, {index(-1)},
+      loop(index(0), bits, 1, {index(-1)},
            [&](Value iter, ValueRange it) -> SmallVector<Value> {
-             Value bit = subi(index(30), iter);
+             Value bit = subi(subi(bits, index(1)), iter);
              Value step = arith::ShLIOp::create(b, loc, index(1), bit);
              Value cand = addi(it[0], step);
              Value inRange = cmpi(arith::CmpIPredicate::slt, cand, n);

@@ -86,6 +86,9 @@ public:
   /// Sum and max over the 32 lanes, in every lane.
   mlir::Value warpSum(mlir::Value v);
   mlir::Value warpMax(mlir::Value v);
+  /// Whether an i1 holds in all (`all`) or any lane of the warp, in every
+  /// lane (vote.sync; every lane must take part).
+  mlir::Value warpVote(mlir::Value pred, bool all);
 
   /// A static-shape buffer in this block's dynamic shared memory, 16-byte
   /// aligned; sharedBytes() is what the launch must provide.
@@ -128,6 +131,21 @@ public:
   llvm::SmallVector<mlir::Value> ldmatrixX4(mlir::Value tile,
                                             mlir::ValueRange idx,
                                             bool transpose);
+  /// An LLVM pointer in address space `space` (1 global, 3 shared) to
+  /// memref[idx...]: a shared tile's in the shared window, a kernel
+  /// argument's (a generic pointer) cast to `space`.
+  mlir::Value pointerTo(mlir::Value memref, mlir::ValueRange idx,
+                        unsigned space);
+  /// cp.async of 16 bytes from global src[srcIdx...] to the shared tile
+  /// dst[dstIdx...], zero-filled without reading where `valid` is false;
+  /// part of the group the next copyAsyncCommit closes.
+  void copyAsync16(mlir::Value dst, mlir::ValueRange dstIdx, mlir::Value src,
+                   mlir::ValueRange srcIdx, mlir::Value valid);
+  void copyAsyncCommit();
+  /// Waits until at most `pending` of this thread's committed groups are
+  /// still in flight (their data visible to this thread; others see it
+  /// after a barrier).
+  void copyAsyncWait(int64_t pending);
   /// 2^x (ex2.approx), for softmax in the log2 domain.
   mlir::Value exp2(mlir::Value a);
 

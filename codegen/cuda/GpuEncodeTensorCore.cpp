@@ -34,6 +34,7 @@
 #include "msa/Codegen/KernelInterface.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 
@@ -49,6 +50,10 @@ constexpr int64_t kWarpRows = 16, kTileCols = 8, kStepK = 16;
 /// Lanes sharing a fragment row, and elements a lane reads at once (16
 /// bytes of bf16).
 constexpr int64_t kQuad = 4, kLoadElems = 8;
+/// Keys a warp scores and folds into its softmax at once: 32 keep S at 16
+/// registers, so S, O (64 at head dim 128) and the fragments fit the 128
+/// registers a thread has at 512 threads a block without spilling.
+constexpr int64_t kSubKeys = 32;
 /// Elements of padding per shared row: 16 bytes put the 8 rows of one
 /// fragment load (and of one ldmatrix) on distinct bank quarters.
 constexpr int64_t kRowPad = 8;
@@ -66,13 +71,20 @@ struct EncodeTensorCore {
   VectorType vec8() { return VectorType::get({kLoadElems}, storage); }
 
   /// cos and sin (bf16) of position `pos` and frequencies [i0, i0 + w):
-  /// the module's tables below kRopeTablePositions, computed beyond.
-  std::pair<Value, Value> cosSin(Value pos, Value i0, int64_t w) {
+  /// the module's tables below kRopeTablePositions (or `staged`, those
+  /// table rows already copied to shared memory), computed beyond.
+  std::pair<Value, Value>
+  cosSin(Value pos, Value i0, int64_t w,
+         const std::function<std::pair<Value, Value>()> &staged = {}) {
     auto [cosT, sinT] = e.ropeTables(d, theta);
     VectorType vt = VectorType::get({w}, storage);
     SmallVector<Value> cs = e.ifThenElse(
         e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions)), {vt, vt},
         [&]() -> SmallVector<Value> {
+          if (staged) {
+            auto [c, s] = staged();
+            return {c, s};
+          }
           return {e.loadRaw(cosT, {pos, i0}, w), e.loadRaw(sinT, {pos, i0}, w)};
         },
         [&]() -> SmallVector<Value> {
@@ -105,16 +117,23 @@ struct EncodeTensorCore {
     return arith::SubFOp::create(e.b, e.loc, a, b);
   }
 
-  /// Elements [p0, p0 + 8) and [p0 + d/2, p0 + d/2 + 8) of src[t, head, :]
-  /// rotated to position `pos` (or as they are), in bf16.
+  /// Elements [p0, p0 + 8) (`lo`) and [p0 + d/2, p0 + d/2 + 8) (`hi`) of a
+  /// head vector rotated to position `pos`, in bf16.
+  std::pair<Value, Value>
+  rotatePair(Value lo, Value hi, Value p0, Value pos,
+             const std::function<std::pair<Value, Value>()> &staged = {}) {
+    auto [c, s] = cosSin(pos, p0, kLoadElems, staged);
+    return {subV(mulV(lo, c), mulV(hi, s)), addV(mulV(hi, c), mulV(lo, s))};
+  }
+
+  /// rotatePair of src[t, head, :] (or its elements as they are).
   std::pair<Value, Value> rotate8(Value src, Value t, Value head, Value p0,
                                   Value pos, bool rotate) {
     Value lo = e.loadRaw(src, {t, head, p0}, kLoadElems);
     Value hi = e.loadRaw(src, {t, head, e.addi(p0, e.index(half))}, kLoadElems);
     if (!rotate)
       return {lo, hi};
-    auto [c, s] = cosSin(pos, p0, kLoadElems);
-    return {subV(mulV(lo, c), mulV(hi, s)), addV(mulV(hi, c), mulV(lo, s))};
+    return rotatePair(lo, hi, p0, pos);
   }
 
   /// Elements [e0, e0 + w) of k[tok, g, :] rotated to `pos`, as f32: the
@@ -163,25 +182,241 @@ struct EncodeTensorCore {
   struct Row {
     Value i, start, inside;
   };
-  Row rowOf(Value i) {
-    Value one = e.index(1);
-    Value inTokens = e.cmpi(Pred::ult, i, tokens);
-    SegmentOf sg = segmentOf(e, seg, nSeg, e.mini(i, e.subi(tokens, one)));
-    return {i, sg.start, e.andI(inTokens, sg.inside)};
+  /// Row `r` of the tile from the table of document starts.
+  Row rowAt(Value starts, Value t0, Value r) {
+    Value start = e.loadIndex(starts, {r});
+    return {e.addi(t0, r), start, e.cmpi(Pred::sge, start, e.index(0))};
+  }
+
+  /// The keys of a tile a row sees, [lo, hi] as i32 offsets from the
+  /// tile's first key (empty when lo > hi): 32-bit values the mask and the
+  /// skips compare with constants, worked out per tile from the table so
+  /// no 64-bit row values stay live across the key loop.
+  struct Keys {
+    Value lo, hi;
+  };
+  Keys keysOf(Value starts, Value t0, Value r, Value kt, Value kHi) {
+    Type i32 = e.b.getI32Type();
+    auto narrow = [&](Value v) {
+      return arith::IndexCastOp::create(e.b, e.loc, i32, v).getResult();
+    };
+    Value start = memref::LoadOp::create(e.b, e.loc, starts, ValueRange{r});
+    Value kt32 = narrow(kt);
+    Value lo = arith::SubIOp::create(
+        e.b, e.loc, arith::MaxSIOp::create(e.b, e.loc, start, kt32), kt32);
+    Value hi = narrow(e.subi(e.mini(e.addi(t0, r), e.subi(kHi, e.index(1))), kt));
+    // Rows outside documents (start -1) see nothing.
+    lo = e.select(e.cmpi(Pred::sge, start, e.i32(0)), lo, e.i32(bn));
+    return {lo, hi};
+  }
+
+  // The warp's view, set by emit: shared tiles, its rows, and where each
+  // lane points its ldmatrix rows.
+  Value qs, ks, vs, hg, quad, qRow, qCol, kKey, kCol, ldKey, ldCol;
+  Value rA, rB;
+
+  /// Keys [a, a + kSubKeys) of the staged tile for the warp's 16 rows and
+  /// query head: S = Q K^T, mask, online softmax in the log2 domain,
+  /// O += P V. State: row max (raw scores) of rows A and B, their row sums,
+  /// then O.
+  SmallVector<Value> subTile(ValueRange it, Value buf, Keys keyA, Keys keyB,
+                             int64_t a) {
+    int64_t sTiles = kSubKeys / kTileCols, oTiles = d / kTileCols;
+    double scaleLog2 = scale * M_LOG2E;
+    Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
+
+    // S = Q K^T: per 16-wide head-dim step one ldmatrix of Q and one per
+    // two key tiles, fragments in the order mma takes them.
+    SmallVector<SmallVector<Value>> s(sTiles, SmallVector<Value>(4, zeroF));
+    for (int64_t kk = 0; kk < d / kStepK; ++kk) {
+      Value col = e.index(kk * kStepK);
+      SmallVector<Value> qa =
+          e.ldmatrixX4(qs, {hg, qRow, e.addi(col, qCol)}, false);
+      for (int64_t nt = 0; nt < sTiles; nt += 2) {
+        SmallVector<Value> kb = e.ldmatrixX4(
+            ks, {e.addi(e.index(a + nt * kTileCols), kKey), e.addi(col, kCol)},
+            false);
+        s[nt] = e.mmaBf16(qa, {kb[0], kb[1]}, s[nt]);
+        s[nt + 1] = e.mmaBf16(qa, {kb[2], kb[3]}, s[nt + 1]);
+      }
+    }
+
+    // The document mask on the accumulators (A: c0, c1; B: c2, c3), unless
+    // every row of the warp sees the whole tile (below the diagonal, inside
+    // the rows' documents).
+    auto wholeTile = [&](const Keys &r) {
+      return e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a)),
+                    e.cmpi(Pred::sge, r.hi, e.i32(a + kSubKeys - 1)));
+    };
+    Value wholeWarp = e.warpVote(e.andI(wholeTile(keyA), wholeTile(keyB)), true);
+    SmallVector<Type> sTypes(4 * sTiles, e.f32Type());
+    SmallVector<Value> flat = e.ifThenElse(
+        wholeWarp, sTypes,
+        [&]() -> SmallVector<Value> {
+          SmallVector<Value> out;
+          for (auto &t : s)
+            out.append(t.begin(), t.end());
+          return out;
+        },
+        [&]() -> SmallVector<Value> {
+          // Bounds as offsets from the lane's first column (2 quad), so each
+          // score is two compares with a constant and a select.
+          Value col0 = e.indexToI32(e.muli(quad, e.index(2)));
+          auto bounds = [&](const Keys &r) {
+            return std::pair<Value, Value>{
+                arith::SubIOp::create(e.b, e.loc, r.lo, col0).getResult(),
+                arith::SubIOp::create(e.b, e.loc, r.hi, col0).getResult()};
+          };
+          auto [loA, hiA] = bounds(keyA);
+          auto [loB, hiB] = bounds(keyB);
+          SmallVector<Value> out;
+          for (int64_t nt = 0; nt < sTiles; ++nt)
+            for (int64_t i = 0; i < 4; ++i) {
+              Value off = e.i32(a + nt * kTileCols + (i % 2));
+              Value ok =
+                  e.andI(e.cmpi(Pred::sge, off, i < 2 ? loA : loB),
+                         e.cmpi(Pred::sle, off, i < 2 ? hiA : hiB));
+              out.push_back(e.select(ok, s[nt][i], noScore));
+            }
+          return out;
+        });
+
+    // Online softmax; scale folded into the exponent (one fma a score).
+    Value mxA = noScore, mxB = noScore;
+    for (int64_t nt = 0; nt < sTiles; ++nt)
+      for (int64_t i = 0; i < 4; ++i) {
+        s[nt][i] = flat[4 * nt + i];
+        if (i < 2)
+          mxA = e.max(mxA, s[nt][i]);
+        else
+          mxB = e.max(mxB, s[nt][i]);
+      }
+    for (int64_t o = 1; o < kQuad; o *= 2) {
+      mxA = e.max(mxA, e.shuffleXor(mxA, o));
+      mxB = e.max(mxB, e.shuffleXor(mxB, o));
+    }
+    Value mA = e.max(it[0], mxA), mB = e.max(it[1], mxB);
+    Value c = e.f32(scaleLog2);
+    // -max in the log2 domain; 0 for a row without a score yet, so its
+    // masked scores (kNoScore) still give 0 and no predicate stays live.
+    auto negBase = [&](Value m) {
+      return e.select(e.cmpf(arith::CmpFPredicate::OEQ, m, noScore), zeroF,
+                      e.mul(m, e.f32(-scaleLog2)));
+    };
+    Value nA = negBase(mA), nB = negBase(mB);
+    Value corrA = e.exp2(e.fma(it[0], c, nA));
+    Value corrB = e.exp2(e.fma(it[1], c, nB));
+    Value sumA = zeroF, sumB = zeroF;
+    for (int64_t nt = 0; nt < sTiles; ++nt)
+      for (int64_t i = 0; i < 4; ++i) {
+        Value p = e.exp2(e.fma(s[nt][i], c, i < 2 ? nA : nB));
+        s[nt][i] = p;
+        if (i < 2)
+          sumA = e.add(sumA, p);
+        else
+          sumB = e.add(sumB, p);
+      }
+    SmallVector<Value> next{mA, mB, e.fma(it[2], corrA, sumA),
+                            e.fma(it[3], corrB, sumB)};
+    // O rescaled, unless no row max of the warp moved (most tiles past a
+    // document's first few): then every factor is 1.
+    Value same = e.warpVote(
+        e.andI(e.cmpf(arith::CmpFPredicate::OEQ, mA, it[0]),
+               e.cmpf(arith::CmpFPredicate::OEQ, mB, it[1])),
+        true);
+    SmallVector<Type> oTypes(4 * oTiles, e.f32Type());
+    SmallVector<Value> scaled = e.ifThenElse(
+        same, oTypes,
+        [&]() -> SmallVector<Value> {
+          return SmallVector<Value>(it.begin() + 4, it.end());
+        },
+        [&]() -> SmallVector<Value> {
+          SmallVector<Value> out;
+          for (int64_t dt = 0; dt < oTiles; ++dt)
+            for (int64_t i = 0; i < 4; ++i)
+              out.push_back(
+                  e.mul(it[4 + 4 * dt + i], i < 2 ? corrA : corrB));
+          return out;
+        });
+    SmallVector<SmallVector<Value>> o(oTiles);
+    for (int64_t dt = 0; dt < oTiles; ++dt)
+      o[dt].assign(scaled.begin() + 4 * dt, scaled.begin() + 4 * dt + 4);
+
+    // O += P V: P's A fragments from the accumulators, V's B fragments by
+    // ldmatrix.trans, two head-dim tiles per load.
+    for (int64_t kk = 0; kk < kSubKeys / kStepK; ++kk) {
+      SmallVector<Value> pa{e.packBf16(s[2 * kk][0], s[2 * kk][1]),
+                            e.packBf16(s[2 * kk][2], s[2 * kk][3]),
+                            e.packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                            e.packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      Value key = e.addi(e.index(a + kk * kStepK), ldKey);
+      for (int64_t dt = 0; dt < oTiles; dt += 2) {
+        SmallVector<Value> b = e.ldmatrixX4(
+            vs, {buf, key, e.addi(e.index(dt * kTileCols), ldCol)}, true);
+        o[dt] = e.mmaBf16(pa, {b[0], b[1]}, o[dt]);
+        o[dt + 1] = e.mmaBf16(pa, {b[2], b[3]}, o[dt + 1]);
+      }
+    }
+    for (auto &t : o)
+      next.append(t.begin(), t.end());
+    return next;
+  }
+
+  /// The staged key tile for the warp, kSubKeys at a time; sub-tiles none
+  /// of the warp's rows sees (a later document's rows in a tile that
+  /// straddles two, keys past the diagonal) are skipped.
+  SmallVector<Value> tile(ValueRange it, Value buf, Keys keyA, Keys keyB) {
+    SmallVector<Value> cur(it.begin(), it.end());
+    SmallVector<Type> types(cur.size(), e.f32Type());
+    for (int64_t a = 0; a < bn; a += kSubKeys) {
+      auto sees = [&](const Keys &r) {
+        return e.andI(e.cmpi(Pred::sle, r.lo, r.hi),
+                      e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a + kSubKeys - 1)),
+                             e.cmpi(Pred::sge, r.hi, e.i32(a))));
+      };
+      Value busy = e.warpVote(e.orI(sees(keyA), sees(keyB)), false);
+      cur = e.ifThenElse(
+          busy, types,
+          [&]() -> SmallVector<Value> {
+            return subTile(cur, buf, keyA, keyB, a);
+          },
+          [&]() -> SmallVector<Value> { return cur; });
+    }
+    return cur;
   }
 
   LogicalResult emit(Launch &launch) {
     Value zero = e.index(0), one = e.index(1);
     Value q = args.q, k = args.k, v = args.v;
     int64_t row = d + kRowPad, pairGroups = half / kLoadElems;
-    Value qs = e.shared({group, bm, row}, storage);
-    Value ks = e.shared({bn, row}, storage);
-    Value vs = e.shared({bn, row}, storage);
+    // K and V tiles double-buffered: cp.async fills one pair while the
+    // warps compute on the other. K arrives raw and is rotated into ks.
+    qs = e.shared({group, bm, row}, storage);
+    Value kraw = e.shared({2, bn, d}, storage);
+    // The RoPE table rows of the staged keys' positions, copied with them
+    // so the rotation waits on shared memory, not on global loads.
+    Value cosS = rope ? e.shared({2, bn, half}, storage) : Value();
+    Value sinS = rope ? e.shared({2, bn, half}, storage) : Value();
+    ks = e.shared({bn, row}, storage);
+    vs = e.shared({2, bn, row}, storage);
+    Value starts = e.shared({bm}, e.b.getI32Type());
 
     Value tiles = e.ceilDiv(tokens, e.index(bm));
     Value g = e.divi(e.blockIdx(), tiles);
     Value t0 = e.muli(e.remi(e.blockIdx(), tiles), e.index(bm));
     Value tid = e.threadIdx();
+
+    // Each row's document start (-1 outside documents), searched once per
+    // row: the Q and K stages read it instead of searching per element.
+    e.loop(tid, e.index(bm), e.threads(), [&](Value r) {
+      Value i = e.addi(t0, r);
+      SegmentOf sg = segmentOf(e, seg, nSeg, e.mini(i, e.subi(tokens, one)));
+      Value in = e.andI(e.cmpi(Pred::ult, i, tokens), sg.inside);
+      memref::StoreOp::create(
+          e.b, e.loc, e.indexToI32(e.select(in, sg.start, e.index(-1))),
+          starts, ValueRange{r});
+    });
+    e.barrier();
 
     // Prologue: the group's Q tile, rotated; rows outside documents zero.
     e.loop(tid, e.index(group * bm * pairGroups), e.threads(), [&](Value u) {
@@ -189,7 +424,7 @@ struct EncodeTensorCore {
       Value rest = e.remi(u, e.index(bm * pairGroups));
       Value r = e.divi(rest, e.index(pairGroups));
       Value p0 = e.muli(e.remi(rest, e.index(pairGroups)), e.index(kLoadElems));
-      Row rw = rowOf(e.addi(t0, r));
+      Row rw = rowAt(starts, t0, r);
       Value iSafe = e.mini(rw.i, e.subi(tokens, one));
       stageRotated(q, iSafe, e.addi(e.muli(g, e.index(group)), hg), p0,
                    e.subi(iSafe, rw.start), rw.inside, qs, {hg, r});
@@ -200,13 +435,13 @@ struct EncodeTensorCore {
       e.loop(tid, e.index(bm * pairGroups), e.threads(), [&](Value u) {
         Value r = e.divi(u, e.index(pairGroups));
         Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
-        Value i = e.addi(t0, r);
+        Row rw = rowAt(starts, t0, r);
+        Value i = rw.i;
         e.ifThen(e.cmpi(Pred::ult, i, tokens), [&] {
-          SegmentOf sg = segmentOf(e, seg, nSeg, i);
           SmallVector<Value> kv = e.ifThenElse(
-              sg.inside, {vec8(), vec8()},
+              rw.inside, {vec8(), vec8()},
               [&]() -> SmallVector<Value> {
-                auto [lo, hi] = rotate8(k, i, g, p0, e.subi(i, sg.start), rope);
+                auto [lo, hi] = rotate8(k, i, g, p0, e.subi(i, rw.start), rope);
                 return {lo, hi};
               },
               [&]() -> SmallVector<Value> {
@@ -222,183 +457,119 @@ struct EncodeTensorCore {
     auto [kLo, kHi] = tileKeyRange(e, seg, nSeg, tokens, t0, bm);
 
     Value lane = e.laneId(), w = e.warpId();
-    Value hg = e.divi(w, e.index(bm / kWarpRows));
+    hg = e.divi(w, e.index(bm / kWarpRows));
     Value slice = e.remi(w, e.index(bm / kWarpRows));
-    Value quad = e.remi(lane, e.index(kQuad));
-    Value quadOff = e.muli(quad, e.index(kLoadElems));
-    Value rA =
-        e.addi(e.muli(slice, e.index(kWarpRows)), e.divi(lane, e.index(kQuad)));
-    Value rB = e.addi(rA, e.index(kWarpRows / 2));
-    Row rowA = rowOf(e.addi(t0, rA)), rowB = rowOf(e.addi(t0, rB));
-    Value colInTile = e.divi(lane, e.index(kQuad));
-    // ldmatrix rows: lanes 8-15 and 24-31 take the step's upper 8 keys,
-    // lanes 16-31 the next 8 head-dim columns.
-    Value ldKey = e.addi(
+    quad = e.remi(lane, e.index(kQuad));
+    rA = e.addi(e.muli(slice, e.index(kWarpRows)), e.divi(lane, e.index(kQuad)));
+    rB = e.addi(rA, e.index(kWarpRows / 2));
+    // ldmatrix rows (each lane addresses one 8-element row of the four 8x8
+    // matrices, lanes 8m..8m+7 matrix m):
+    //  Q (A fragments): rows 0-15 of the warp's slice, head-dim columns
+    //    +0 (lanes 0-15) and +8 (lanes 16-31);
+    //  K (B fragments of two key tiles): keys +0 (lanes 0-15) and +8,
+    //    head-dim columns +0 and +8 alternating every 8 lanes;
+    //  V (transposed B fragments of two head-dim tiles): keys +0 and +8
+    //    alternating every 8 lanes, head-dim columns +0 and +8 (lanes 16-31).
+    Value half16 = e.divi(lane, e.index(16));
+    qRow = e.addi(e.muli(slice, e.index(kWarpRows)),
+                        e.remi(lane, e.index(16)));
+    qCol = e.muli(half16, e.index(8));
+    kKey = e.addi(e.muli(half16, e.index(8)), e.remi(lane, e.index(8)));
+    kCol =
+        e.muli(e.remi(e.divi(lane, e.index(8)), e.index(2)), e.index(8));
+    ldKey = e.addi(
         e.remi(lane, e.index(8)),
         e.muli(e.remi(e.divi(lane, e.index(8)), e.index(2)), e.index(8)));
-    Value ldCol = e.muli(e.divi(lane, e.index(16)), e.index(kTileCols));
+    ldCol = e.muli(half16, e.index(kTileCols));
 
-    int64_t sTiles = bn / kTileCols, oTiles = d / kTileCols;
-    int64_t loads = d / (kQuad * kLoadElems);
-    double scaleLog2 = scale * M_LOG2E;
+    int64_t oTiles = d / kTileCols;
     Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
     SmallVector<Value> init{noScore, noScore, zeroF, zeroF};
     for (int64_t i = 0; i < 4 * oTiles; ++i)
       init.push_back(zeroF);
 
+    // The copies of the key tile at kt into buffer `buf`: K as (lo, hi)
+    // pairs, so the thread that copies a pair rotates it; keys past kHi
+    // zero-filled (a masked P is 0, and 0 times V must not be NaN).
+    int64_t vecs = d / kLoadElems;
+    auto keyOf = [&](Value kt, Value c) {
+      Value j = e.addi(kt, c);
+      Value inKeys = e.cmpi(Pred::slt, j, kHi);
+      return std::pair<Value, Value>{e.select(inKeys, j, kLo), inKeys};
+    };
+    // A key's position in its document: its document starts at kLo before
+    // the tile's rows (they are all in the first row's document), at its
+    // row's start within.
+    auto positionOf = [&](Value j) {
+      Value before = e.cmpi(Pred::slt, j, t0);
+      Value inTile =
+          e.loadIndex(starts, {e.select(before, zero, e.subi(j, t0))});
+      return e.subi(j, e.select(before, kLo, inTile));
+    };
+    auto issue = [&](Value kt, Value buf) {
+      e.loop(tid, e.index(bn * pairGroups), e.threads(), [&](Value u) {
+        Value c = e.divi(u, e.index(pairGroups));
+        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
+        Value p1 = e.addi(p0, e.index(half));
+        auto [j, in] = keyOf(kt, c);
+        e.copyAsync16(kraw, {buf, c, p0}, k, {j, g, p0}, in);
+        e.copyAsync16(kraw, {buf, c, p1}, k, {j, g, p1}, in);
+        if (rope) {
+          auto [cosT, sinT] = e.ropeTables(d, theta);
+          Value pos = positionOf(j);
+          Value inTable = e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions));
+          Value row = e.select(inTable, pos, zero);
+          e.copyAsync16(cosS, {buf, c, p0}, cosT, {row, p0}, inTable);
+          e.copyAsync16(sinS, {buf, c, p0}, sinT, {row, p0}, inTable);
+        }
+      });
+      e.loop(tid, e.index(bn * vecs), e.threads(), [&](Value u) {
+        Value c = e.divi(u, e.index(vecs));
+        Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
+        auto [j, in] = keyOf(kt, c);
+        e.copyAsync16(vs, {buf, c, x}, v, {j, g, x}, in);
+      });
+    };
+    // The thread's own pairs of buffer `buf` rotated into ks.
+    auto rotateStaged = [&](Value kt, Value buf) {
+      e.loop(tid, e.index(bn * pairGroups), e.threads(), [&](Value u) {
+        Value c = e.divi(u, e.index(pairGroups));
+        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
+        Value p1 = e.addi(p0, e.index(half));
+        Value lo = e.loadRaw(kraw, {buf, c, p0}, kLoadElems);
+        Value hi = e.loadRaw(kraw, {buf, c, p1}, kLoadElems);
+        if (rope)
+          std::tie(lo, hi) = rotatePair(
+              lo, hi, p0, positionOf(keyOf(kt, c).first), [&] {
+                return std::pair<Value, Value>{
+                    e.loadRaw(cosS, {buf, c, p0}, kLoadElems),
+                    e.loadRaw(sinS, {buf, c, p0}, kLoadElems)};
+              });
+        e.storeAligned(lo, ks, {c, p0});
+        e.storeAligned(hi, ks, {c, p1});
+      });
+    };
+
+    e.ifThen(e.cmpi(Pred::slt, kLo, kHi), [&] { issue(kLo, zero); });
+    e.copyAsyncCommit();
     SmallVector<Value> st = e.loop(
         kLo, kHi, bn, init, [&](Value kt, ValueRange it) -> SmallVector<Value> {
+          Value buf = e.remi(e.divi(e.subi(kt, kLo), e.index(bn)), e.index(2));
+          // Every warp is done with the other buffer and ks: fetch the next
+          // tile, then wait for this one (a group is committed every
+          // iteration, empty after the last tile, so "all but the newest"
+          // is always this tile's).
           e.barrier();
-          // Stage: K rotated, 8 pairs a thread; V as it is, 16 bytes.
-          e.loop(tid, e.index(bn * pairGroups), e.threads(), [&](Value u) {
-            Value c = e.divi(u, e.index(pairGroups));
-            Value p0 =
-                e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
-            Value j = e.addi(kt, c);
-            Value inKeys = e.cmpi(Pred::slt, j, kHi);
-            Value jSafe = e.select(inKeys, j, kLo);
-            Value pos = e.subi(jSafe, segmentOf(e, seg, nSeg, jSafe).start);
-            stageRotated(k, jSafe, g, p0, pos, inKeys, ks, {c});
-          });
-          int64_t vecs = d / kLoadElems;
-          e.loop(tid, e.index(bn * vecs), e.threads(), [&](Value u) {
-            Value c = e.divi(u, e.index(vecs));
-            Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
-            Value j = e.addi(kt, c);
-            Value inKeys = e.cmpi(Pred::slt, j, kHi);
-            Value jSafe = e.select(inKeys, j, kLo);
-            Value val = e.ifThenElse(
-                inKeys, {VectorType::get({kLoadElems}, e.f32Type())},
-                [&]() -> SmallVector<Value> {
-                  return {e.loadAligned(v, {jSafe, g, x}, kLoadElems)};
-                },
-                [&]() -> SmallVector<Value> {
-                  return {e.splat(zeroF, kLoadElems)};
-                })[0];
-            e.storeAligned(val, vs, {c, x});
-          });
+          Value next = e.addi(kt, e.index(bn));
+          e.ifThen(e.cmpi(Pred::slt, next, kHi),
+                   [&] { issue(next, e.subi(one, buf)); });
+          e.copyAsyncCommit();
+          e.copyAsyncWait(1);
+          rotateStaged(kt, buf);
           e.barrier();
 
-          // S = Q K^T, head-dim slices outermost so only one slice of Q
-          // fragments is live beside S and O.
-          SmallVector<SmallVector<Value>> s(sTiles,
-                                            SmallVector<Value>(4, zeroF));
-          for (int64_t j = 0; j < loads; ++j) {
-            Value x = e.addi(e.index(j * kQuad * kLoadElems), quadOff);
-            SmallVector<Value> qa =
-                e.loadWords(qs, {hg, rA, x}, kLoadElems / 2);
-            SmallVector<Value> qb =
-                e.loadWords(qs, {hg, rB, x}, kLoadElems / 2);
-            for (int64_t nt = 0; nt < sTiles; ++nt) {
-              Value keyRow = e.addi(e.index(nt * kTileCols), colInTile);
-              SmallVector<Value> bw =
-                  e.loadWords(ks, {keyRow, x}, kLoadElems / 2);
-              for (int64_t h = 0; h < 2; ++h)
-                s[nt] = e.mmaBf16(
-                    {qa[2 * h], qb[2 * h], qa[2 * h + 1], qb[2 * h + 1]},
-                    {bw[2 * h], bw[2 * h + 1]}, s[nt]);
-            }
-          }
-
-          // Mask and scale; online softmax per row (A: c0, c1; B: c2, c3).
-          // Tiles every row of the warp sees whole (below the diagonal,
-          // inside the rows' documents) skip the per-score mask.
-          auto wholeTile = [&](const Row &rw) {
-            Value last = e.addi(kt, e.index(bn - 1));
-            return e.andI(rw.inside,
-                          e.andI(e.cmpi(Pred::sge, kt, rw.start),
-                                 e.andI(e.cmpi(Pred::sle, last, rw.i),
-                                        e.cmpi(Pred::slt, last, kHi))));
-          };
-          Value whole = e.andI(wholeTile(rowA), wholeTile(rowB));
-          Value wholeWarp =
-              e.cmpf(arith::CmpFPredicate::OEQ,
-                     e.warpSum(e.select(whole, e.f32(1.0), zeroF)),
-                     e.f32(static_cast<double>(kWarpSize)));
-          SmallVector<Type> sTypes(4 * sTiles, e.f32Type());
-          SmallVector<Value> flat = e.ifThenElse(
-              wholeWarp, sTypes,
-              [&]() -> SmallVector<Value> {
-                SmallVector<Value> out;
-                for (int64_t nt = 0; nt < sTiles; ++nt)
-                  for (int64_t i = 0; i < 4; ++i)
-                    out.push_back(e.mul(s[nt][i], e.f32(scaleLog2)));
-                return out;
-              },
-              [&]() -> SmallVector<Value> {
-                SmallVector<Value> out;
-                for (int64_t nt = 0; nt < sTiles; ++nt)
-                  for (int64_t i = 0; i < 4; ++i) {
-                    const Row &rw = i < 2 ? rowA : rowB;
-                    Value key =
-                        e.addi(e.addi(kt, e.index(nt * kTileCols + (i % 2))),
-                               e.muli(quad, e.index(2)));
-                    Value ok =
-                        e.andI(rw.inside,
-                               e.andI(e.cmpi(Pred::slt, key, kHi),
-                                      e.andI(e.cmpi(Pred::sge, key, rw.start),
-                                             e.cmpi(Pred::sle, key, rw.i))));
-                    out.push_back(e.select(
-                        ok, e.mul(s[nt][i], e.f32(scaleLog2)), noScore));
-                  }
-                return out;
-              });
-          Value mxA = noScore, mxB = noScore;
-          for (int64_t nt = 0; nt < sTiles; ++nt)
-            for (int64_t i = 0; i < 4; ++i) {
-              s[nt][i] = flat[4 * nt + i];
-              if (i < 2)
-                mxA = e.max(mxA, s[nt][i]);
-              else
-                mxB = e.max(mxB, s[nt][i]);
-            }
-          for (int64_t o = 1; o < kQuad; o *= 2) {
-            mxA = e.max(mxA, e.shuffleXor(mxA, o));
-            mxB = e.max(mxB, e.shuffleXor(mxB, o));
-          }
-          Value mA = e.max(it[0], mxA), mB = e.max(it[1], mxB);
-          Value corrA = e.exp2(e.sub(it[0], mA));
-          Value corrB = e.exp2(e.sub(it[1], mB));
-          Value sumA = zeroF, sumB = zeroF;
-          for (int64_t nt = 0; nt < sTiles; ++nt)
-            for (int64_t i = 0; i < 4; ++i) {
-              Value m = i < 2 ? mA : mB;
-              // Masked scores hold kNoScore: no predicates stay live.
-              Value seen = e.cmpf(arith::CmpFPredicate::OGT, s[nt][i],
-                                  e.f32(kNoScore / 2));
-              Value p = e.select(seen, e.exp2(e.sub(s[nt][i], m)), zeroF);
-              s[nt][i] = p;
-              if (i < 2)
-                sumA = e.add(sumA, p);
-              else
-                sumB = e.add(sumB, p);
-            }
-          SmallVector<Value> next{mA, mB, e.add(e.mul(it[2], corrA), sumA),
-                                  e.add(e.mul(it[3], corrB), sumB)};
-          SmallVector<SmallVector<Value>> o(oTiles);
-          for (int64_t dt = 0; dt < oTiles; ++dt)
-            for (int64_t i = 0; i < 4; ++i)
-              o[dt].push_back(e.mul(it[4 + 4 * dt + i], i < 2 ? corrA : corrB));
-
-          // O += P V: P's A fragments from the accumulators, V's B
-          // fragments by ldmatrix.trans, two head-dim tiles per load.
-          for (int64_t kk = 0; kk < bn / kStepK; ++kk) {
-            SmallVector<Value> pa{
-                e.packBf16(s[2 * kk][0], s[2 * kk][1]),
-                e.packBf16(s[2 * kk][2], s[2 * kk][3]),
-                e.packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                e.packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-            Value key = e.addi(e.index(kk * kStepK), ldKey);
-            for (int64_t dt = 0; dt < oTiles; dt += 2) {
-              SmallVector<Value> b = e.ldmatrixX4(
-                  vs, {key, e.addi(e.index(dt * kTileCols), ldCol)}, true);
-              o[dt] = e.mmaBf16(pa, {b[0], b[1]}, o[dt]);
-              o[dt + 1] = e.mmaBf16(pa, {b[2], b[3]}, o[dt + 1]);
-            }
-          }
-          for (auto &t : o)
-            next.append(t.begin(), t.end());
-          return next;
+          return tile(it, buf, keysOf(starts, t0, rA, kt, kHi),
+                      keysOf(starts, t0, rB, kt, kHi));
         });
 
     // O / l for rows inside documents, 0 for the others.
@@ -423,8 +594,8 @@ struct EncodeTensorCore {
         }
       });
     };
-    finish(rowA, lA, 0);
-    finish(rowB, lB, 2);
+    finish(rowAt(starts, t0, rA), lA, 0);
+    finish(rowAt(starts, t0, rB), lB, 2);
 
     RotatedKeyLoad fast;
     if (rope)

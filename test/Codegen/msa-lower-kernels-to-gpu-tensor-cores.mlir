@@ -2,15 +2,16 @@
 // RUN:   | FileCheck %s
 
 // The tensor-core kernels of msa-lower-kernels-to-gpu: encode_docs with
-// tensor_cores tiles (a warp per group head and 16 rows: mma.sync for
-// S = Q K^T and P V, V fragments by ldmatrix.trans, RoPE from bf16 cos/sin
-// tables of the module in bf16 vector arithmetic), and bf16 route_topk
+// tensor_cores tiles (a warp per group head and 16 rows: K and V tiles
+// double-buffered by cp.async, mma.sync for S = Q K^T and P V on ldmatrix
+// fragments, RoPE from bf16 cos/sin tables of the module in bf16 vector
+// arithmetic), and bf16 route_topk
 // (mma.sync scores, the CUDA-core body kept for more routing tokens than
 // the staged columns hold). f32 routing stays on the CUDA cores.
 
 // CHECK-LABEL: func.func @k0_encode_docs(
 // CHECK-SAME:    msa.grid = [array<i64: 0, 0, 0, 64>, array<i64: 1, 1, 0>]
-// CHECK-SAME:    msa.launch = {items_per_block = 1 : i64, shared_bytes = 30720 : i64, threads = 512 : i64}
+// CHECK-SAME:    msa.launch = {items_per_block = 1 : i64, shared_bytes = 52480 : i64, threads = 512 : i64}
 // CHECK-LABEL: gpu.module @msa_kernels
 // CHECK-DAG:     memref.global "private" constant @msa_rope_cos_d32_t1176256512 : memref<4096x16xbf16>
 // CHECK-DAG:     memref.global "private" constant @msa_rope_sin_d32_t1176256512 : memref<4096x16xbf16>
@@ -18,12 +19,26 @@
 // CHECK-SAME:      known_block_size = array<i32: 512, 1, 1>
 // CHECK:           memref.get_global @msa_rope_cos_d32_t1176256512
 // CHECK:           arith.mulf {{.+}} : vector<8xbf16>
+// CHECK:           nvvm.cp.async.shared.global {{.+}}, cache = cg
+// CHECK:           nvvm.cp.async.commit.group
 // CHECK:           scf.for
 // CHECK:             gpu.barrier
+// CHECK:             nvvm.cp.async.shared.global
+// CHECK:             nvvm.cp.async.commit.group
+// CHECK-NEXT:        nvvm.cp.async.wait.group 1
+// CHECK:             arith.mulf {{.+}} : vector<8xbf16>
+// CHECK:             gpu.barrier
+// CHECK:             nvvm.vote.sync any
+// CHECK:             nvvm.ldmatrix {{.+}} layout = #nvvm.mma_layout<row>
 // CHECK:             nvvm.mma.sync
 // CHECK-SAME:          multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK:             nvvm.vote.sync all
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:             nvvm.vote.sync all
 // CHECK:             nvvm.ldmatrix {{.+}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
+// CHECK:             nvvm.mma.sync
+// The second 32-key half of the tile.
+// CHECK:             nvvm.vote.sync any
 // CHECK:             nvvm.mma.sync
 // CHECK:           gpu.return
 func.func @k0_encode_docs(%q: memref<?x8x32xbf16>, %k: memref<?x2x32xbf16>,
