@@ -43,6 +43,14 @@ Value GpuEmitter::threadIdx() {
   return gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
 }
 
+void GpuEmitter::forEachItem(int64_t count,
+                             const std::function<void(Value)> &body) {
+  // A loop even where the count is a multiple of the block: unrolled, LLVM
+  // hoists every round's addresses out of the enclosing loops, and the
+  // encode kernel's staging then spills at 128 registers.
+  loop(threadIdx(), index(count), threads_, body);
+}
+
 Value GpuEmitter::blockIdx() {
   return gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
 }

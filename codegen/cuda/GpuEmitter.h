@@ -75,6 +75,9 @@ public:
 
   mlir::Value threadIdx();
   mlir::Value blockIdx();
+  /// body(u) for the items u in [0, count) spread over the block's threads
+  /// (thread t takes t, t + threads, ...).
+  void forEachItem(int64_t count, const std::function<void(mlir::Value)> &body);
   mlir::Value laneId();
   mlir::Value warpId();
   void barrier();

@@ -54,6 +54,9 @@ constexpr int64_t kQuad = 4, kLoadElems = 8;
 /// registers, so S, O (64 at head dim 128) and the fragments fit the 128
 /// registers a thread has at 512 threads a block without spilling.
 constexpr int64_t kSubKeys = 32;
+/// How far (log2) a row's max may grow before the running max and O are
+/// rescaled: P below 2^8 loses nothing in f32 sums or bf16 P V operands.
+constexpr double kLazyRescaleLog2 = 8.0;
 /// Elements of padding per shared row: 16 bytes put the 8 rows of one
 /// fragment load (and of one ldmatrix) on distinct bank quarters.
 constexpr int64_t kRowPad = 8;
@@ -226,19 +229,31 @@ struct EncodeTensorCore {
     Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
 
     // S = Q K^T: per 16-wide head-dim step one ldmatrix of Q and one per
-    // two key tiles, fragments in the order mma takes them.
+    // two key tiles, fragments in the order mma takes them. The next
+    // step's fragments are loaded before this step's mma: with 16 warps an
+    // SM, ldmatrix latency is otherwise exposed on every step.
     SmallVector<SmallVector<Value>> s(sTiles, SmallVector<Value>(4, zeroF));
-    for (int64_t kk = 0; kk < d / kStepK; ++kk) {
+    auto fragments = [&](int64_t kk) {
       Value col = e.index(kk * kStepK);
-      SmallVector<Value> qa =
-          e.ldmatrixX4(qs, {hg, qRow, e.addi(col, qCol)}, false);
-      for (int64_t nt = 0; nt < sTiles; nt += 2) {
-        SmallVector<Value> kb = e.ldmatrixX4(
+      SmallVector<SmallVector<Value>> f{
+          e.ldmatrixX4(qs, {hg, qRow, e.addi(col, qCol)}, false)};
+      for (int64_t nt = 0; nt < sTiles; nt += 2)
+        f.push_back(e.ldmatrixX4(
             ks, {e.addi(e.index(a + nt * kTileCols), kKey), e.addi(col, kCol)},
-            false);
-        s[nt] = e.mmaBf16(qa, {kb[0], kb[1]}, s[nt]);
-        s[nt + 1] = e.mmaBf16(qa, {kb[2], kb[3]}, s[nt + 1]);
+            false));
+      return f;
+    };
+    SmallVector<SmallVector<Value>> cur = fragments(0);
+    for (int64_t kk = 0; kk < d / kStepK; ++kk) {
+      SmallVector<SmallVector<Value>> next;
+      if (kk + 1 < d / kStepK)
+        next = fragments(kk + 1);
+      for (int64_t nt = 0; nt < sTiles; nt += 2) {
+        const SmallVector<Value> &kb = cur[1 + nt / 2];
+        s[nt] = e.mmaBf16(cur[0], {kb[0], kb[1]}, s[nt]);
+        s[nt + 1] = e.mmaBf16(cur[0], {kb[2], kb[3]}, s[nt + 1]);
       }
+      cur = std::move(next);
     }
 
     // The document mask on the accumulators (A: c0, c1; B: c2, c3), unless
@@ -295,8 +310,18 @@ struct EncodeTensorCore {
       mxA = e.max(mxA, e.shuffleXor(mxA, o));
       mxB = e.max(mxB, e.shuffleXor(mxB, o));
     }
-    Value mA = e.max(it[0], mxA), mB = e.max(it[1], mxB);
+    // The running max moves only when a row's grows by more than
+    // 2^kLazyRescaleLog2 (FlashAttention-4's lazy rescale): P stays below
+    // that power of two, exact enough in f32 and bf16, and most sub-tiles
+    // skip rescaling O. The final O / l uses one max per row either way.
     Value c = e.f32(scaleLog2);
+    auto near = [&](Value mx, Value old) {
+      return e.cmpf(arith::CmpFPredicate::OLE, e.mul(e.sub(mx, old), c),
+                    e.f32(kLazyRescaleLog2));
+    };
+    Value keep = e.warpVote(e.andI(near(mxA, it[0]), near(mxB, it[1])), true);
+    Value mA = e.select(keep, it[0], e.max(it[0], mxA));
+    Value mB = e.select(keep, it[1], e.max(it[1], mxB));
     // -max in the log2 domain; 0 for a row without a score yet, so its
     // masked scores (kNoScore) still give 0 and no predicate stays live.
     auto negBase = [&](Value m) {
@@ -318,12 +343,7 @@ struct EncodeTensorCore {
       }
     SmallVector<Value> next{mA, mB, e.fma(it[2], corrA, sumA),
                             e.fma(it[3], corrB, sumB)};
-    // O rescaled, unless no row max of the warp moved (most tiles past a
-    // document's first few): then every factor is 1.
-    Value same = e.warpVote(
-        e.andI(e.cmpf(arith::CmpFPredicate::OEQ, mA, it[0]),
-               e.cmpf(arith::CmpFPredicate::OEQ, mB, it[1])),
-        true);
+    Value same = keep;
     SmallVector<Type> oTypes(4 * oTiles, e.f32Type());
     SmallVector<Value> scaled = e.ifThenElse(
         same, oTypes,
@@ -343,19 +363,31 @@ struct EncodeTensorCore {
       o[dt].assign(scaled.begin() + 4 * dt, scaled.begin() + 4 * dt + 4);
 
     // O += P V: P's A fragments from the accumulators, V's B fragments by
-    // ldmatrix.trans, two head-dim tiles per load.
-    for (int64_t kk = 0; kk < kSubKeys / kStepK; ++kk) {
-      SmallVector<Value> pa{e.packBf16(s[2 * kk][0], s[2 * kk][1]),
-                            e.packBf16(s[2 * kk][2], s[2 * kk][3]),
-                            e.packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                            e.packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      Value key = e.addi(e.index(a + kk * kStepK), ldKey);
-      for (int64_t dt = 0; dt < oTiles; dt += 2) {
-        SmallVector<Value> b = e.ldmatrixX4(
-            vs, {buf, key, e.addi(e.index(dt * kTileCols), ldCol)}, true);
-        o[dt] = e.mmaBf16(pa, {b[0], b[1]}, o[dt]);
-        o[dt + 1] = e.mmaBf16(pa, {b[2], b[3]}, o[dt + 1]);
-      }
+    // ldmatrix.trans, two head-dim tiles per load, each load issued
+    // kVLoadsAhead loads before its mma (as the S fragments above).
+    constexpr int64_t kVLoadsAhead = 2;
+    int64_t steps = kSubKeys / kStepK, perStep = oTiles / 2;
+    auto vFragment = [&](int64_t n) {
+      Value key = e.addi(e.index(a + (n / perStep) * kStepK), ldKey);
+      Value col = e.addi(e.index((n % perStep) * 2 * kTileCols), ldCol);
+      return e.ldmatrixX4(vs, {buf, key, col}, true);
+    };
+    SmallVector<SmallVector<Value>> vf;
+    for (int64_t n = 0; n < kVLoadsAhead; ++n)
+      vf.push_back(vFragment(n));
+    SmallVector<Value> pa;
+    for (int64_t n = 0; n < steps * perStep; ++n) {
+      int64_t kk = n / perStep, dt = 2 * (n % perStep);
+      if (dt == 0)
+        pa = {e.packBf16(s[2 * kk][0], s[2 * kk][1]),
+              e.packBf16(s[2 * kk][2], s[2 * kk][3]),
+              e.packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+              e.packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      if (n + kVLoadsAhead < steps * perStep)
+        vf.push_back(vFragment(n + kVLoadsAhead));
+      const SmallVector<Value> &b = vf[n];
+      o[dt] = e.mmaBf16(pa, {b[0], b[1]}, o[dt]);
+      o[dt + 1] = e.mmaBf16(pa, {b[2], b[3]}, o[dt + 1]);
     }
     for (auto &t : o)
       next.append(t.begin(), t.end());
@@ -404,11 +436,10 @@ struct EncodeTensorCore {
     Value tiles = e.ceilDiv(tokens, e.index(bm));
     Value g = e.divi(e.blockIdx(), tiles);
     Value t0 = e.muli(e.remi(e.blockIdx(), tiles), e.index(bm));
-    Value tid = e.threadIdx();
 
     // Each row's document start (-1 outside documents), searched once per
     // row: the Q and K stages read it instead of searching per element.
-    e.loop(tid, e.index(bm), e.threads(), [&](Value r) {
+    e.forEachItem(bm, [&](Value r) {
       Value i = e.addi(t0, r);
       SegmentOf sg = segmentOf(e, seg, nSeg, e.mini(i, e.subi(tokens, one)));
       Value in = e.andI(e.cmpi(Pred::ult, i, tokens), sg.inside);
@@ -418,8 +449,75 @@ struct EncodeTensorCore {
     });
     e.barrier();
 
+    auto [kLo, kHi] = tileKeyRange(e, seg, nSeg, tokens, t0, bm);
+    // The copies of the key tile at kt into buffer `buf`: K as (lo, hi)
+    // pairs, so the thread that copies a pair rotates it; keys past kHi
+    // zero-filled (a masked P is 0, and 0 times V must not be NaN).
+    int64_t vecs = d / kLoadElems;
+    auto keyOf = [&](Value kt, Value c) {
+      Value j = e.addi(kt, c);
+      Value inKeys = e.cmpi(Pred::slt, j, kHi);
+      return std::pair<Value, Value>{e.select(inKeys, j, kLo), inKeys};
+    };
+    // A key's position in its document: its document starts at kLo before
+    // the tile's rows (they are all in the first row's document), at its
+    // row's start within.
+    auto positionOf = [&](Value j) {
+      Value before = e.cmpi(Pred::slt, j, t0);
+      Value inTile =
+          e.loadIndex(starts, {e.select(before, zero, e.subi(j, t0))});
+      return e.subi(j, e.select(before, kLo, inTile));
+    };
+    auto issue = [&](Value kt, Value buf) {
+      e.forEachItem(bn * pairGroups, [&](Value u) {
+        Value c = e.divi(u, e.index(pairGroups));
+        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
+        Value p1 = e.addi(p0, e.index(half));
+        auto [j, in] = keyOf(kt, c);
+        e.copyAsync16(kraw, {buf, c, p0}, k, {j, g, p0}, in);
+        e.copyAsync16(kraw, {buf, c, p1}, k, {j, g, p1}, in);
+        if (rope) {
+          auto [cosT, sinT] = e.ropeTables(d, theta);
+          Value pos = positionOf(j);
+          Value inTable = e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions));
+          Value row = e.select(inTable, pos, zero);
+          e.copyAsync16(cosS, {buf, c, p0}, cosT, {row, p0}, inTable);
+          e.copyAsync16(sinS, {buf, c, p0}, sinT, {row, p0}, inTable);
+        }
+      });
+      e.forEachItem(bn * vecs, [&](Value u) {
+        Value c = e.divi(u, e.index(vecs));
+        Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
+        auto [j, in] = keyOf(kt, c);
+        e.copyAsync16(vs, {buf, c, x}, v, {j, g, x}, in);
+      });
+    };
+    // The thread's own pairs of buffer `buf` rotated into ks.
+    auto rotateStaged = [&](Value kt, Value buf) {
+      e.forEachItem(bn * pairGroups, [&](Value u) {
+        Value c = e.divi(u, e.index(pairGroups));
+        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
+        Value p1 = e.addi(p0, e.index(half));
+        Value lo = e.loadRaw(kraw, {buf, c, p0}, kLoadElems);
+        Value hi = e.loadRaw(kraw, {buf, c, p1}, kLoadElems);
+        if (rope)
+          std::tie(lo, hi) = rotatePair(
+              lo, hi, p0, positionOf(keyOf(kt, c).first), [&] {
+                return std::pair<Value, Value>{
+                    e.loadRaw(cosS, {buf, c, p0}, kLoadElems),
+                    e.loadRaw(sinS, {buf, c, p0}, kLoadElems)};
+              });
+        e.storeAligned(lo, ks, {c, p0});
+        e.storeAligned(hi, ks, {c, p1});
+      });
+    };
+
+    // The first key tile's copies fly while the prologue runs.
+    e.ifThen(e.cmpi(Pred::slt, kLo, kHi), [&] { issue(kLo, zero); });
+    e.copyAsyncCommit();
+
     // Prologue: the group's Q tile, rotated; rows outside documents zero.
-    e.loop(tid, e.index(group * bm * pairGroups), e.threads(), [&](Value u) {
+    e.forEachItem(group * bm * pairGroups, [&](Value u) {
       Value hg = e.divi(u, e.index(bm * pairGroups));
       Value rest = e.remi(u, e.index(bm * pairGroups));
       Value r = e.divi(rest, e.index(pairGroups));
@@ -432,7 +530,7 @@ struct EncodeTensorCore {
     // The tile's keys rotated to the key output; tokens outside documents
     // keep their key.
     if (args.rotatedKey)
-      e.loop(tid, e.index(bm * pairGroups), e.threads(), [&](Value u) {
+      e.forEachItem(bm * pairGroups, [&](Value u) {
         Value r = e.divi(u, e.index(pairGroups));
         Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
         Row rw = rowAt(starts, t0, r);
@@ -453,8 +551,6 @@ struct EncodeTensorCore {
                          {i, g, e.addi(p0, e.index(half))});
         });
       });
-
-    auto [kLo, kHi] = tileKeyRange(e, seg, nSeg, tokens, t0, bm);
 
     Value lane = e.laneId(), w = e.warpId();
     hg = e.divi(w, e.index(bm / kWarpRows));
@@ -488,70 +584,6 @@ struct EncodeTensorCore {
     for (int64_t i = 0; i < 4 * oTiles; ++i)
       init.push_back(zeroF);
 
-    // The copies of the key tile at kt into buffer `buf`: K as (lo, hi)
-    // pairs, so the thread that copies a pair rotates it; keys past kHi
-    // zero-filled (a masked P is 0, and 0 times V must not be NaN).
-    int64_t vecs = d / kLoadElems;
-    auto keyOf = [&](Value kt, Value c) {
-      Value j = e.addi(kt, c);
-      Value inKeys = e.cmpi(Pred::slt, j, kHi);
-      return std::pair<Value, Value>{e.select(inKeys, j, kLo), inKeys};
-    };
-    // A key's position in its document: its document starts at kLo before
-    // the tile's rows (they are all in the first row's document), at its
-    // row's start within.
-    auto positionOf = [&](Value j) {
-      Value before = e.cmpi(Pred::slt, j, t0);
-      Value inTile =
-          e.loadIndex(starts, {e.select(before, zero, e.subi(j, t0))});
-      return e.subi(j, e.select(before, kLo, inTile));
-    };
-    auto issue = [&](Value kt, Value buf) {
-      e.loop(tid, e.index(bn * pairGroups), e.threads(), [&](Value u) {
-        Value c = e.divi(u, e.index(pairGroups));
-        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
-        Value p1 = e.addi(p0, e.index(half));
-        auto [j, in] = keyOf(kt, c);
-        e.copyAsync16(kraw, {buf, c, p0}, k, {j, g, p0}, in);
-        e.copyAsync16(kraw, {buf, c, p1}, k, {j, g, p1}, in);
-        if (rope) {
-          auto [cosT, sinT] = e.ropeTables(d, theta);
-          Value pos = positionOf(j);
-          Value inTable = e.cmpi(Pred::slt, pos, e.index(kRopeTablePositions));
-          Value row = e.select(inTable, pos, zero);
-          e.copyAsync16(cosS, {buf, c, p0}, cosT, {row, p0}, inTable);
-          e.copyAsync16(sinS, {buf, c, p0}, sinT, {row, p0}, inTable);
-        }
-      });
-      e.loop(tid, e.index(bn * vecs), e.threads(), [&](Value u) {
-        Value c = e.divi(u, e.index(vecs));
-        Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
-        auto [j, in] = keyOf(kt, c);
-        e.copyAsync16(vs, {buf, c, x}, v, {j, g, x}, in);
-      });
-    };
-    // The thread's own pairs of buffer `buf` rotated into ks.
-    auto rotateStaged = [&](Value kt, Value buf) {
-      e.loop(tid, e.index(bn * pairGroups), e.threads(), [&](Value u) {
-        Value c = e.divi(u, e.index(pairGroups));
-        Value p0 = e.muli(e.remi(u, e.index(pairGroups)), e.index(kLoadElems));
-        Value p1 = e.addi(p0, e.index(half));
-        Value lo = e.loadRaw(kraw, {buf, c, p0}, kLoadElems);
-        Value hi = e.loadRaw(kraw, {buf, c, p1}, kLoadElems);
-        if (rope)
-          std::tie(lo, hi) = rotatePair(
-              lo, hi, p0, positionOf(keyOf(kt, c).first), [&] {
-                return std::pair<Value, Value>{
-                    e.loadRaw(cosS, {buf, c, p0}, kLoadElems),
-                    e.loadRaw(sinS, {buf, c, p0}, kLoadElems)};
-              });
-        e.storeAligned(lo, ks, {c, p0});
-        e.storeAligned(hi, ks, {c, p1});
-      });
-    };
-
-    e.ifThen(e.cmpi(Pred::slt, kLo, kHi), [&] { issue(kLo, zero); });
-    e.copyAsyncCommit();
     SmallVector<Value> st = e.loop(
         kLo, kHi, bn, init, [&](Value kt, ValueRange it) -> SmallVector<Value> {
           Value buf = e.remi(e.divi(e.subi(kt, kLo), e.index(bn)), e.index(2));

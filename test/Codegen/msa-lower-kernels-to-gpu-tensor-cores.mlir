@@ -17,10 +17,10 @@
 // CHECK-DAG:     memref.global "private" constant @msa_rope_sin_d32_t1176256512 : memref<4096x16xbf16>
 // CHECK:         gpu.func @k0_encode_docs({{.+}}) kernel
 // CHECK-SAME:      known_block_size = array<i32: 512, 1, 1>
-// CHECK:           memref.get_global @msa_rope_cos_d32_t1176256512
-// CHECK:           arith.mulf {{.+}} : vector<8xbf16>
 // CHECK:           nvvm.cp.async.shared.global {{.+}}, cache = cg
+// CHECK:           memref.get_global @msa_rope_cos_d32_t1176256512
 // CHECK:           nvvm.cp.async.commit.group
+// CHECK:           arith.mulf {{.+}} : vector<8xbf16>
 // CHECK:           scf.for
 // CHECK:             gpu.barrier
 // CHECK:             nvvm.cp.async.shared.global
@@ -33,8 +33,9 @@
 // CHECK:             nvvm.mma.sync
 // CHECK-SAME:          multiplicandAPtxType = #nvvm.mma_type<bf16>
 // CHECK:             nvvm.vote.sync all
-// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// The lazy rescale's vote.
 // CHECK:             nvvm.vote.sync all
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:             nvvm.ldmatrix {{.+}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
 // CHECK:             nvvm.mma.sync
 // The second 32-key half of the tile.
