@@ -10,18 +10,28 @@
 // A block per (64 packed tokens, KV head g), a warp per (query head of g's
 // group, 16 query rows): every query head of the group shares the K and V
 // tiles, so each key tile is loaded and RoPE-rotated once per group instead
-// of once per head. Prologue: the group's Q tile rotated into shared
-// memory, and the tile's rotated keys to the key output. Body, per 64-key
-// tile of [first key of the first row's document, end of the tile):
-//   stage K rotated and V as they are, 16 bytes per thread and access;
-//   S = Q K^T with A and B fragments read as words: the head dim is the
-//     reduction dim, so lane (r, q) takes elements j 32 + q 8 .. + 8 of its
-//     rows for both operands and no ldmatrix is needed;
-//   document mask and scale on the accumulators, online softmax in the
-//     log2 domain (row max and sum across the quad);
+// of once per head.
+//
+// Prologue: a table of the 64 rows' document starts (one search per row;
+// nothing in the key loop searches), the first key tile's copies issued,
+// the group's Q tile rotated into shared memory, the tile's rotated keys to
+// the key output.
+//
+// Key loop, per 64-key tile of [first key of the first row's document, end
+// of the tile), double-buffered: cp.async brings the next tile's K, V and
+// the RoPE table rows of its keys' positions while the warps compute on
+// this one; the thread that copied a K pair rotates it into the K tile.
+// Each warp then takes the tile 32 keys at a time (S, O and fragments fit
+// 128 registers):
+//   S = Q K^T on ldmatrix fragments;
+//   the document mask on the accumulators (i32 bounds per row), skipped
+//     when the warp sees the whole sub-tile, and sub-tiles the warp does
+//     not see at all skipped;
+//   online softmax in the log2 domain with FlashAttention-4's lazy
+//     rescale (the running max moves only when a row's grows past 2^8);
 //   P from the accumulators as the A fragments of P V, V's B fragments by
-//     ldmatrix.trans;
-// then O / l, and the chunk-pooling epilogue shared with the CUDA-core
+//     ldmatrix.trans.
+// Then O / l, and the chunk-pooling epilogue shared with the CUDA-core
 // kernel. The rotation is the reference's (cos and sin rounded to bf16,
 // each product rounded), so keys match the CUDA-core kernel bit for bit;
 // P is rounded to bf16 for the tensor cores as FlashAttention rounds it.
