@@ -58,6 +58,22 @@ attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a, bool blockStep,
                    mlir::Value t, mlir::Value tokens, mlir::Value g,
                    mlir::ValueRange state, const AttendRange &range);
 
+/// attendMemoryRanges from `att.initial()` through `att.range(...)`: the
+/// online softmax of the cpu and cuda lowerings.
+template <typename Attention>
+llvm::SmallVector<mlir::Value>
+attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a, bool blockStep,
+                   mlir::Value t, mlir::Value tokens, mlir::Value g,
+                   Attention &att) {
+  return attendMemoryRanges(
+      e, a, blockStep, t, tokens, g, att.initial(),
+      [&](mlir::ValueRange state, mlir::Value lo, mlir::Value hi,
+          mlir::Value keys, const KeyLocator &keyAt, mlir::Value values,
+          const KeyLocator &valueAt, const KeyFilter &filter) {
+        return att.range(state, lo, hi, keys, keyAt, values, valueAt, filter);
+      });
+}
+
 } // namespace msa::codegen
 
 #endif // MSA_CODEGEN_COMMON_MEMORYATTENTION_H

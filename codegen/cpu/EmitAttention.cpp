@@ -330,14 +330,7 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const KernelArgs &a,
       att.q = loadQuery(e, q, {t, h}, d, vw, scale);
     }
 
-    SmallVector<Value> st = attendMemoryRanges(
-        e, m, block, t, tokens, g, att.initial(),
-        [&](ValueRange state, Value lo, Value hi, Value keys,
-            const KeyLocator &keyAt, Value values, const KeyLocator &valueAt,
-            const KeyFilter &filter) {
-          return att.range(state, lo, hi, keys, keyAt, values, valueAt,
-                           filter);
-        });
+    SmallVector<Value> st = attendMemoryRanges(e, m, block, t, tokens, g, att);
     att.finish(st, out, {t, h});
   });
   return success();

@@ -166,14 +166,7 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
       for (Value v : att.loadSlots(q, {t, h}))
         att.q.push_back(e.mul(v, scaleV));
     }
-    SmallVector<Value> st = attendMemoryRanges(
-        e, m, block, t, tokens, g, att.initial(),
-        [&](ValueRange state, Value lo, Value hi, Value keys,
-            const KeyLocator &keyAt, Value values, const KeyLocator &valueAt,
-            const KeyFilter &filter) {
-          return att.range(state, lo, hi, keys, keyAt, values, valueAt,
-                           filter);
-        });
+    SmallVector<Value> st = attendMemoryRanges(e, m, block, t, tokens, g, att);
     att.finish(st, out, {t, h});
   });
   launch.threads = e.threads();

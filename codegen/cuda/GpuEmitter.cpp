@@ -31,6 +31,24 @@ Attribute workgroupSpace(MLIRContext *ctx) {
   return gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
 }
 
+/// The suffix naming a module's RoPE constants for (head dim, theta as
+/// its f32 bits).
+std::string ropeSuffix(int64_t headDim, float theta) {
+  uint32_t bits;
+  std::memcpy(&bits, &theta, sizeof(bits));
+  return "_d" + std::to_string(headDim) + "_t" + std::to_string(bits);
+}
+
+/// inv_freq[k] = 1 / theta^(2k / d) in f32: ropeInvFreq in
+/// runtime/src/reference/Kernels.cpp, evaluated here.
+SmallVector<float> ropeInvFreq(int64_t headDim, float theta) {
+  SmallVector<float> inv;
+  for (int64_t k = 0; k < headDim / 2; ++k)
+    inv.push_back(1.0f / std::pow(theta, static_cast<float>(2 * k) /
+                                             static_cast<float>(headDim)));
+  return inv;
+}
+
 } // namespace
 
 GpuEmitter::GpuEmitter(OpBuilder &b, Location loc, gpu::GPUModuleOp module,
@@ -343,19 +361,13 @@ std::pair<Value, Value> GpuEmitter::sinCos(Value x) {
 std::pair<Value, Value> GpuEmitter::ropeTables(int64_t headDim, double theta) {
   int64_t half = headDim / 2;
   float thetaF = static_cast<float>(theta);
-  uint32_t bits;
-  std::memcpy(&bits, &thetaF, sizeof(bits));
-  std::string suffix =
-      "_d" + std::to_string(headDim) + "_t" + std::to_string(bits);
+  std::string suffix = ropeSuffix(headDim, thetaF);
   Type bf16 = b.getBF16Type();
   auto type = MemRefType::get({kRopeTablePositions, half}, bf16);
   if (!SymbolTable::lookupSymbolIn(module_, "msa_rope_cos" + suffix)) {
-    // ropeInvFreq and rope in runtime/src/reference/Kernels.cpp: f32
-    // angles, the C library's cosf and sinf, rounded to nearest even.
-    SmallVector<float> inv;
-    for (int64_t k = 0; k < half; ++k)
-      inv.push_back(1.0f / std::pow(thetaF, static_cast<float>(2 * k) /
-                                                static_cast<float>(headDim)));
+    // rope in runtime/src/reference/Kernels.cpp: f32 angles, the C
+    // library's cosf and sinf, rounded to nearest even.
+    SmallVector<float> inv = ropeInvFreq(headDim, thetaF);
     auto toBf16 = [](float v) {
       llvm::APFloat f(v);
       bool lost;
@@ -392,19 +404,10 @@ std::pair<Value, Value> GpuEmitter::ropeTables(int64_t headDim, double theta) {
 Value GpuEmitter::invFreq(int64_t headDim, double theta, Value i) {
   int64_t half = headDim / 2;
   float thetaF = static_cast<float>(theta);
-  uint32_t bits;
-  std::memcpy(&bits, &thetaF, sizeof(bits));
-  std::string name =
-      "msa_inv_freq_d" + std::to_string(headDim) + "_t" + std::to_string(bits);
+  std::string name = "msa_inv_freq" + ropeSuffix(headDim, thetaF);
   auto type = MemRefType::get({half}, f32Type());
   if (!SymbolTable::lookupSymbolIn(module_, name)) {
-    // The reference's formula, evaluated here in f32 (ropeInvFreq in
-    // runtime/src/reference/Kernels.cpp).
-    SmallVector<float> values;
-    for (int64_t k = 0; k < half; ++k) {
-      float exponent = static_cast<float>(2 * k) / static_cast<float>(headDim);
-      values.push_back(1.0f / std::pow(thetaF, exponent));
-    }
+    SmallVector<float> values = ropeInvFreq(headDim, thetaF);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(module_.getBody());
     memref::GlobalOp::create(

@@ -117,18 +117,6 @@ struct EncodeTensorCore {
     return {cs[0], cs[1]};
   }
 
-  // bf16 vector arithmetic, each operation rounded once as the reference
-  // rounds its f32 results: a product of two bf16 is exact in f32, and so
-  // is the rounding of a sum the reference rounds twice.
-  Value mulV(Value a, Value b) {
-    return arith::MulFOp::create(e.b, e.loc, a, b);
-  }
-  Value addV(Value a, Value b) {
-    return arith::AddFOp::create(e.b, e.loc, a, b);
-  }
-  Value subV(Value a, Value b) {
-    return arith::SubFOp::create(e.b, e.loc, a, b);
-  }
 
   /// Elements [p0, p0 + 8) (`lo`) and [p0 + d/2, p0 + d/2 + 8) (`hi`) of a
   /// head vector rotated to position `pos`, in bf16.
@@ -136,7 +124,10 @@ struct EncodeTensorCore {
   rotatePair(Value lo, Value hi, Value p0, Value pos,
              const std::function<std::pair<Value, Value>()> &staged = {}) {
     auto [c, s] = cosSin(pos, p0, kLoadElems, staged);
-    return {subV(mulV(lo, c), mulV(hi, s)), addV(mulV(hi, c), mulV(lo, s))};
+    // bf16 vector arithmetic, each operation rounded once as the reference
+    // rounds its f32 results: a product of two bf16 is exact in f32, and so
+    // is the rounding of a sum the reference rounds twice.
+    return {e.sub(e.mul(lo, c), e.mul(hi, s)), e.add(e.mul(hi, c), e.mul(lo, s))};
   }
 
   /// rotatePair of src[t, head, :] (or its elements as they are).
@@ -158,9 +149,9 @@ struct EncodeTensorCore {
     Value x = e.loadRaw(args.k, {tok, g, e0}, w);
     Value p = e.loadRaw(args.k, {tok, g, partner}, w);
     auto [c, s] = cosSin(pos, i0, w);
-    Value xc = mulV(x, c), ps = mulV(p, s);
+    Value xc = e.mul(x, c), ps = e.mul(p, s);
     Value out =
-        arith::SelectOp::create(e.b, e.loc, low, subV(xc, ps), addV(xc, ps));
+        e.select(low, e.sub(xc, ps), e.add(xc, ps));
     Value wide = arith::ExtFOp::create(
         e.b, e.loc, VectorType::get({w}, e.f32Type()), out);
     // The pooling loads take a scalar for one element, as Emitter::load.
@@ -209,15 +200,11 @@ struct EncodeTensorCore {
     Value lo, hi;
   };
   Keys keysOf(Value starts, Value t0, Value r, Value kt, Value kHi) {
-    Type i32 = e.b.getI32Type();
-    auto narrow = [&](Value v) {
-      return arith::IndexCastOp::create(e.b, e.loc, i32, v).getResult();
-    };
     Value start = memref::LoadOp::create(e.b, e.loc, starts, ValueRange{r});
-    Value kt32 = narrow(kt);
-    Value lo = arith::SubIOp::create(
-        e.b, e.loc, arith::MaxSIOp::create(e.b, e.loc, start, kt32), kt32);
-    Value hi = narrow(e.subi(e.mini(e.addi(t0, r), e.subi(kHi, e.index(1))), kt));
+    Value kt32 = e.indexToI32(kt);
+    Value lo = e.subi(e.maxi(start, kt32), kt32);
+    Value hi = e.indexToI32(
+        e.subi(e.mini(e.addi(t0, r), e.subi(kHi, e.index(1))), kt));
     // Rows outside documents (start -1) see nothing.
     lo = e.select(e.cmpi(Pred::sge, start, e.i32(0)), lo, e.i32(bn));
     return {lo, hi};
@@ -288,9 +275,8 @@ struct EncodeTensorCore {
           // score is two compares with a constant and a select.
           Value col0 = e.indexToI32(e.muli(quad, e.index(2)));
           auto bounds = [&](const Keys &r) {
-            return std::pair<Value, Value>{
-                arith::SubIOp::create(e.b, e.loc, r.lo, col0).getResult(),
-                arith::SubIOp::create(e.b, e.loc, r.hi, col0).getResult()};
+            return std::pair<Value, Value>{e.subi(r.lo, col0),
+                                           e.subi(r.hi, col0)};
           };
           auto [loA, hiA] = bounds(keyA);
           auto [loB, hiB] = bounds(keyB);

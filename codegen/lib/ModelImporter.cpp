@@ -76,6 +76,12 @@ public:
 
   Value weight(const std::string &name) { return weights.lookup(name); }
 
+  /// Layer l's K and V for the session's cache or the template.
+  void outputKv(int64_t l, Value key, Value value) {
+    output("key." + std::to_string(l), key);
+    output("value." + std::to_string(l), value);
+  }
+
   void output(StringRef name, Value v, ArrayRef<StringRef> dims = {}) {
     results.push_back(v);
     SmallVector<NamedAttribute> attrs{
@@ -254,8 +260,7 @@ void buildEncodeTemplate(OpBuilder &b, ModuleOp m, const ModelConfig &c,
   for (int64_t l = 0; l < c.numLayers; ++l) {
     LayerMath::Qkv p = L.project(l, x);
     Value q = L.ropeDocument(p.q, segments), k = L.ropeDocument(p.k, segments);
-    e.output("key." + std::to_string(l), k);
-    e.output("value." + std::to_string(l), p.v);
+    e.outputKv(l, k, p.v);
     if (l + 1 == c.numLayers)
       break; // the last layer's output feeds nothing
     Value attn = DocAttentionOp::create(b, e.loc, q.getType(), q, k, p.v,
@@ -419,8 +424,7 @@ Value prefillLayers(EntryBuilder &e, LayerMath &L, Value x, int64_t from,
                                        Value(), Value(), key, p.v, valid,
                                        CausalMode::BottomRight, FloatAttr());
     }
-    e.output("key." + s, key);
-    e.output("value." + s, p.v);
+    e.outputKv(l, key, p.v);
     x = L.finish(l, x, attn);
   }
   if (first == c.numLayers && from <= first)
@@ -500,9 +504,7 @@ Value cachedLayers(
     Value attn =
         SparseAttentionOp::create(b, e.loc, q.getType(), q, tk[l], tv[l], gk,
                                   gv, lk, lv, localValid, mode, FloatAttr());
-    std::string s = std::to_string(l);
-    e.output("key." + s, key);
-    e.output("value." + s, p.v);
+    e.outputKv(l, key, p.v);
     x = L.finish(l, x, attn);
   }
   if (first >= count)
