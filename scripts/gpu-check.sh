@@ -79,6 +79,15 @@ if want bench; then
       --query-tokens 16 --decode-steps 4 --bank-chunks 156250
     echo "== bench$name-10m"; grep "^route:" "$LOGS/bench$name-10m.log"
   done
+  # Encode attention at the document lengths of bench_torch.py's longer
+  # SDPA rows (means 1024 and 4096 tokens; lengths L/2 to 3L/2).
+  for L in 1024 4096; do
+    run "bench-enc$L" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
+      --bundle gpu-bundles/bench-4b-l4.msab --target cuda --tokens 16384 \
+      --doc-tokens $L --reference-tokens 0 --query-tokens 4 --decode-steps 1 \
+      --bank-chunks 65536
+    echo "== bench-enc$L"; grep "encode_docs" "$LOGS/bench-enc$L.log"
+  done
   run torch-bench timeout 300 python3 bench/torch/bench_torch.py ${TORCH_GROUPS:-} --quick
   grep -v "^{" "$LOGS/torch-bench.log" | tail -30
 fi

@@ -26,10 +26,16 @@ using namespace mlir;
 
 namespace msa::codegen {
 
+std::string ptxArchOf(const std::string &chip) {
+  return chip == "sm_90" ? "sm_90a" : chip;
+}
+
 void buildCudaLowerToNvvmPipeline(OpPassManager &pm,
                                   const CudaTargetOptions &options) {
   GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
+  target.chip = ptxArchOf(options.chip);
+  // PTX ISA 8.0 is the first with wgmma and fence.proxy.async.
+  target.features = "+ptx80";
   target.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &gm = pm.nest<gpu::GPUModuleOp>();
@@ -108,7 +114,7 @@ assembleCubin(const std::string &ptx, const std::string &ptxas,
     }
     os << ptx;
   }
-  std::string arch = "-arch=" + options.chip;
+  std::string arch = "-arch=" + ptxArchOf(options.chip);
   std::string opt = "-O" + std::to_string(options.optLevel);
   llvm::SmallVector<llvm::StringRef> argv{ptxas, arch, opt, "-v", in, "-o",
                                           out};

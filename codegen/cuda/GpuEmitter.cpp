@@ -62,11 +62,24 @@ Value GpuEmitter::threadIdx() {
 }
 
 void GpuEmitter::forEachItem(int64_t count,
-                             const std::function<void(Value)> &body) {
-  // A loop even where the count is a multiple of the block: unrolled, LLVM
-  // hoists every round's addresses out of the enclosing loops, and the
-  // encode kernel's staging then spills at 128 registers.
-  loop(threadIdx(), index(count), threads_, body);
+                             const std::function<void(Value)> &body,
+                             bool unrolled) {
+  // A loop unless asked: unrolled inside a key loop, LLVM hoists every
+  // round's addresses out of it, and the encode kernel's staging then
+  // spills at 128 registers.
+  if (!unrolled) {
+    loop(threadIdx(), index(count), threads_, body);
+    return;
+  }
+  Value t = threadIdx();
+  for (int64_t first = 0; first < count; first += threads_) {
+    Value u = addi(t, index(first));
+    if (first + threads_ <= count)
+      body(u);
+    else
+      ifThen(cmpi(arith::CmpIPredicate::ult, u, index(count)),
+             [&] { body(u); });
+  }
 }
 
 Value GpuEmitter::blockIdx() {
@@ -112,7 +125,8 @@ Value GpuEmitter::warpVote(Value pred, bool all) {
       all ? NVVM::VoteSyncKind::all : NVVM::VoteSyncKind::any);
 }
 
-Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
+Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem,
+                         int64_t alignBytes) {
   MLIRContext *ctx = b.getContext();
   if (!sharedBase_) {
     // Created once at the top of the kernel so every tile dominates its
@@ -132,7 +146,9 @@ Value GpuEmitter::shared(ArrayRef<int64_t> shape, Type elem) {
     elems *= d;
   int64_t bytes =
       elems * static_cast<int64_t>(elem.getIntOrFloatBitWidth() / 8);
-  int64_t offset = sharedBytes_;
+  int64_t align = std::max(alignBytes, kSharedAlignment);
+  int64_t offset = (sharedBytes_ + align - 1) / align * align;
+  sharedBytes_ = offset;
   sharedBytes_ +=
       (bytes + kSharedAlignment - 1) / kSharedAlignment * kSharedAlignment;
   sharedHigh_ = std::max(sharedHigh_, sharedBytes_);

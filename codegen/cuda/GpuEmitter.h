@@ -76,8 +76,10 @@ public:
   mlir::Value threadIdx();
   mlir::Value blockIdx();
   /// body(u) for the items u in [0, count) spread over the block's threads
-  /// (thread t takes t, t + threads, ...).
-  void forEachItem(int64_t count, const std::function<void(mlir::Value)> &body);
+  /// (thread t takes t, t + threads, ...); `unrolled` emits the rounds one
+  /// after another, so their loads overlap.
+  void forEachItem(int64_t count, const std::function<void(mlir::Value)> &body,
+                   bool unrolled = false);
   mlir::Value laneId();
   mlir::Value warpId();
   void barrier();
@@ -94,8 +96,10 @@ public:
   mlir::Value warpVote(mlir::Value pred, bool all);
 
   /// A static-shape buffer in this block's dynamic shared memory, 16-byte
-  /// aligned; sharedBytes() is what the launch must provide.
-  mlir::Value shared(llvm::ArrayRef<int64_t> shape, mlir::Type elem);
+  /// aligned (or `alignBytes`, relative to the start of dynamic shared
+  /// memory); sharedBytes() is what the launch must provide.
+  mlir::Value shared(llvm::ArrayRef<int64_t> shape, mlir::Type elem,
+                     int64_t alignBytes = 0);
   /// What the launch must provide: the most any path of the kernel uses.
   int64_t sharedBytes() const { return sharedHigh_; }
   /// Exclusive branches of one kernel reuse the same bytes: take a mark
@@ -175,6 +179,48 @@ public:
   std::pair<mlir::Value, mlir::Value> ropeCosSin(mlir::Value pos, int64_t headDim,
                                                  double theta, mlir::Value i,
                                                  mlir::Type storage);
+
+  // Hopper warpgroup MMA (GpuWarpgroupMma.cpp). Operand tiles in shared
+  // memory are 128-byte swizzled: rows of 64 bf16 ("panels"), 16-byte
+  // chunk c of row r stored at chunk c ^ (r % 8), each panel 1024-byte
+  // aligned (swizzledColumn).
+
+  /// The byte address of memref[idx...] in the shared window, as i64.
+  mlir::Value sharedAddress(mlir::Value tile, mlir::ValueRange idx);
+  /// The wgmma matrix descriptor of a 128-byte swizzled operand starting at
+  /// `address` (sharedAddress): `leadingBytes` and `strideBytes` as the
+  /// PTX ISA defines them for the operand's major-ness.
+  mlir::Value wgmmaDescriptor(mlir::Value address, int64_t leadingBytes,
+                              int64_t strideBytes);
+  /// D[64 x n] = sum over k16 steps of A_k B_k (+ `acc`, the thread's n / 2
+  /// accumulators, unless empty: then D starts at zero), bf16 operands and
+  /// f32 accumulators: wgmma.mma_async for the warpgroup, one committed
+  /// group. A comes from shared memory (`aDescs`, one a step) or from
+  /// registers (`aRegs`, four words a step in mma.sync's A fragment
+  /// layout); B from shared memory, K-major or (`transposeB`) MN-major.
+  /// The results are in flight until wgmmaWait.
+  /// A step's descriptor is a base one advanced `units` 16-byte units,
+  /// added inside the asm statement: only the few bases stay live.
+  struct WgmmaDesc {
+    mlir::Value base;
+    int64_t units = 0;
+  };
+  llvm::SmallVector<mlir::Value>
+  wgmma(llvm::ArrayRef<mlir::Value> acc, int64_t n,
+        llvm::ArrayRef<WgmmaDesc> aDescs,
+        llvm::ArrayRef<llvm::SmallVector<mlir::Value>> aRegs,
+        llvm::ArrayRef<WgmmaDesc> bDescs, bool transposeB);
+  /// Waits for every wgmma group of the warpgroup; returns `values` (f32)
+  /// as the code after the wait must read them, so nothing reads an
+  /// accumulator still in flight.
+  llvm::SmallVector<mlir::Value> wgmmaWait(llvm::ArrayRef<mlir::Value> values);
+  /// Orders this thread's generic-proxy shared-memory writes (stores,
+  /// cp.async) before later async-proxy reads (wgmma); a barrier after it
+  /// extends that to the block.
+  void fenceProxyAsyncShared();
+  /// Whether `pred` holds in any thread of the 128 that meet at named
+  /// barrier `barrier` (bar.red.or.pred): a warpgroup-uniform branch.
+  mlir::Value warpgroupVoteAny(mlir::Value pred, mlir::Value barrier);
 
   mlir::Value i1(bool v);
   mlir::Value andI(mlir::Value a, mlir::Value b);

@@ -70,18 +70,53 @@ constexpr double kLazyRescaleLog2 = 8.0;
 /// Elements of padding per shared row: 16 bytes put the 8 rows of one
 /// fragment load (and of one ldmatrix) on distinct bank quarters.
 constexpr int64_t kRowPad = 8;
+/// bf16 elements of one 128-byte swizzled panel row of a wgmma operand.
+constexpr int64_t kPanelElems = kSwizzleBytes / 2;
+/// A K-major swizzled operand's leading offset is unused (a k16 step never
+/// leaves its panel); PTX wants it 1 (16 bytes) by convention.
+constexpr int64_t kWgmmaUnusedLeadingBytes = 16;
+/// Descriptor start addresses count 16-byte units.
+constexpr int64_t kDescAdvanceBytes = 16;
+/// Named barriers 1.. are the warpgroups' own (0 is the block's).
+constexpr int64_t kFirstWarpgroupBarrier = 1;
 
 struct EncodeTensorCore {
   EncodeDocsOp op;
   GpuEmitter &e;
   EncodeDocsArgs args;
   int64_t d, half, group, bm, bn;
+  /// wgmma (a warpgroup per group head) instead of mma.sync.
+  bool wg;
   bool rope;
   double theta, scale;
   Type storage;
   Value seg, nSeg, tokens;
 
   VectorType vec8() { return VectorType::get({kLoadElems}, storage); }
+
+  /// The shape of a tile of `rows` head vectors under `prefix` dims: rows
+  /// padded for ldmatrix, or wgmma's 128-byte swizzled panels.
+  SmallVector<int64_t> tileShape(SmallVector<int64_t> prefix, int64_t rows) {
+    if (wg)
+      prefix.append({d / kPanelElems, rows, kPanelElems});
+    else
+      prefix.append({rows, d + kRowPad});
+    return prefix;
+  }
+  /// Where element `col` (a multiple of 8) of row `r` of such a tile is.
+  SmallVector<Value> at(SmallVector<Value> prefix, Value r, Value col) {
+    if (!wg) {
+      prefix.append({r, col});
+      return prefix;
+    }
+    Value chunk =
+        e.remi(e.divi(col, e.index(kLoadElems)), e.index(kSwizzleAtomRows));
+    Value swizzled = arith::XOrIOp::create(
+        e.b, e.loc, chunk, e.remi(r, e.index(kSwizzleAtomRows)));
+    prefix.append({e.divi(col, e.index(kPanelElems)), r,
+                   e.muli(swizzled, e.index(kLoadElems))});
+    return prefix;
+  }
 
   /// cos and sin (bf16) of position `pos` and frequencies [i0, i0 + w):
   /// the module's tables below kRopeTablePositions (or `staged`, those
@@ -159,9 +194,11 @@ struct EncodeTensorCore {
                   : wide;
   }
 
-  /// rotate8 where `valid`, zeros elsewhere, stored to dst[prefix..., :].
+  /// rotate8 where `valid`, zeros elsewhere, stored to row `r` of the tile
+  /// dst[prefix...].
   void stageRotated(Value src, Value t, Value head, Value p0, Value pos,
-                    Value valid, Value dst, SmallVector<Value> prefix) {
+                    Value valid, Value dst, SmallVector<Value> prefix,
+                    Value r) {
     SmallVector<Value> v = e.ifThenElse(
         valid, {vec8(), vec8()},
         [&]() -> SmallVector<Value> {
@@ -174,11 +211,8 @@ struct EncodeTensorCore {
               DenseElementsAttr::get(vec8(), e.b.getFloatAttr(storage, 0.0)));
           return {z, z};
         });
-    SmallVector<Value> lo(prefix), hi(prefix);
-    lo.push_back(p0);
-    hi.push_back(e.addi(p0, e.index(half)));
-    e.storeAligned(v[0], dst, lo);
-    e.storeAligned(v[1], dst, hi);
+    e.storeAligned(v[0], dst, at(prefix, r, p0));
+    e.storeAligned(v[1], dst, at(prefix, r, e.addi(p0, e.index(half))));
   }
 
   /// What masks one query row: its token, document start, and whether it
@@ -215,20 +249,14 @@ struct EncodeTensorCore {
   Value qs, ks, vs, hg, quad, qRow, qCol, kKey, kCol, ldKey, ldCol;
   Value rA, rB;
 
-  /// Keys [a, a + kSubKeys) of the staged tile for the warp's 16 rows and
-  /// query head: S = Q K^T, mask, online softmax in the log2 domain,
-  /// O += P V. State: row max (raw scores) of rows A and B, their row sums,
-  /// then O.
-  SmallVector<Value> subTile(ValueRange it, Value buf, Keys keyA, Keys keyB,
-                             int64_t a) {
-    int64_t sTiles = kSubKeys / kTileCols, oTiles = d / kTileCols;
-    double scaleLog2 = scale * M_LOG2E;
-    Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
-
-    // S = Q K^T: per 16-wide head-dim step one ldmatrix of Q and one per
-    // two key tiles, fragments in the order mma takes them. The next
-    // step's fragments are loaded before this step's mma: with 16 warps an
-    // SM, ldmatrix latency is otherwise exposed on every step.
+  /// S = Q K^T of keys [a, a + kSubKeys) for the warp's 16 rows (mma.sync):
+  /// per 16-wide head-dim step one ldmatrix of Q and one per two key tiles,
+  /// fragments in the order mma takes them. The next step's fragments are
+  /// loaded before this step's mma: with 16 warps an SM, ldmatrix latency
+  /// is otherwise exposed on every step.
+  SmallVector<SmallVector<Value>> scoresMma(Value buf, int64_t a) {
+    int64_t sTiles = kSubKeys / kTileCols;
+    Value zeroF = e.f32(0.0);
     SmallVector<SmallVector<Value>> s(sTiles, SmallVector<Value>(4, zeroF));
     auto fragments = [&](int64_t kk) {
       Value col = e.index(kk * kStepK);
@@ -236,7 +264,8 @@ struct EncodeTensorCore {
           e.ldmatrixX4(qs, {hg, qRow, e.addi(col, qCol)}, false)};
       for (int64_t nt = 0; nt < sTiles; nt += 2)
         f.push_back(e.ldmatrixX4(
-            ks, {e.addi(e.index(a + nt * kTileCols), kKey), e.addi(col, kCol)},
+            ks,
+            {buf, e.addi(e.index(a + nt * kTileCols), kKey), e.addi(col, kCol)},
             false));
       return f;
     };
@@ -252,6 +281,77 @@ struct EncodeTensorCore {
       }
       cur = std::move(next);
     }
+
+    return s;
+  }
+
+  /// The wgmma descriptor of a swizzled tile's panel starting at `row`,
+  /// advanced `col` elements along the row (K-major: A of Q K^T and B).
+  GpuEmitter::WgmmaDesc kMajor(Value tile, SmallVector<Value> prefix,
+                               int64_t row, int64_t col) {
+    prefix.append({e.index(col / kPanelElems), e.index(row), e.index(0)});
+    Value desc = e.wgmmaDescriptor(e.sharedAddress(tile, prefix),
+                                   kWgmmaUnusedLeadingBytes,
+                                   kSwizzleAtomRows * kSwizzleBytes);
+    return {desc, (col % kPanelElems) * 2 / kDescAdvanceBytes};
+  }
+
+  /// S = Q K^T of keys [a, a + kSubKeys) for the warpgroup's 64 rows, Q
+  /// and K read from shared memory by wgmma; the warp's 16 rows come back
+  /// in mma.sync's accumulator layout.
+  SmallVector<SmallVector<Value>> scoresWgmma(Value buf, int64_t a) {
+    SmallVector<GpuEmitter::WgmmaDesc> aDescs, bDescs;
+    for (int64_t kk = 0; kk < d / kStepK; ++kk) {
+      aDescs.push_back(kMajor(qs, {hg}, 0, kk * kStepK));
+      bDescs.push_back(kMajor(ks, {buf}, a, kk * kStepK));
+    }
+    SmallVector<Value> flat = e.wgmmaWait(
+        e.wgmma({}, kSubKeys, aDescs, {}, bDescs, /*transposeB=*/false));
+    SmallVector<SmallVector<Value>> s;
+    for (int64_t nt = 0; nt < kSubKeys / kTileCols; ++nt)
+      s.emplace_back(flat.begin() + 4 * nt, flat.begin() + 4 * nt + 4);
+    return s;
+  }
+
+  /// O += P V for keys [a, a + kSubKeys) by wgmma: P from the accumulators
+  /// in registers, V (MN-major: keys are rows, head dims contiguous) from
+  /// shared memory, its panels of 64 head dims a whole tile apart.
+  SmallVector<SmallVector<Value>> pvWgmma(
+      const SmallVector<SmallVector<Value>> &p,
+      const SmallVector<SmallVector<Value>> &o, Value buf, int64_t a) {
+    SmallVector<SmallVector<Value>> aRegs;
+    SmallVector<GpuEmitter::WgmmaDesc> bDescs;
+    SmallVector<Value> acc;
+    Value v0 = e.wgmmaDescriptor(
+        e.sharedAddress(vs, {buf, e.index(0), e.index(a), e.index(0)}),
+        bn * kSwizzleBytes, kSwizzleAtomRows * kSwizzleBytes);
+    for (int64_t kk = 0; kk < kSubKeys / kStepK; ++kk) {
+      aRegs.push_back({e.packBf16(p[2 * kk][0], p[2 * kk][1]),
+                       e.packBf16(p[2 * kk][2], p[2 * kk][3]),
+                       e.packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]),
+                       e.packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])});
+      bDescs.push_back({v0, kk * kStepK * kSwizzleBytes / kDescAdvanceBytes});
+    }
+    for (auto &t : o)
+      acc.append(t.begin(), t.end());
+    SmallVector<Value> flat = e.wgmmaWait(
+        e.wgmma(acc, d, {}, aRegs, bDescs, /*transposeB=*/true));
+    SmallVector<SmallVector<Value>> out;
+    for (size_t dt = 0; dt < o.size(); ++dt)
+      out.emplace_back(flat.begin() + 4 * dt, flat.begin() + 4 * dt + 4);
+    return out;
+  }
+
+  /// Keys [a, a + kSubKeys) of the staged tile for the warp's 16 rows and
+  /// query head: S = Q K^T, mask, online softmax in the log2 domain,
+  /// O += P V. State: row max (raw scores) of rows A and B, their row sums,
+  /// then O.
+  SmallVector<Value> subTile(ValueRange it, Value buf, Keys keyA, Keys keyB,
+                             int64_t a) {
+    int64_t sTiles = kSubKeys / kTileCols, oTiles = d / kTileCols;
+    double scaleLog2 = scale * M_LOG2E;
+    Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
+    SmallVector<SmallVector<Value>> s = wg ? scoresWgmma(buf, a) : scoresMma(buf, a);
 
     // The document mask on the accumulators (A: c0, c1; B: c2, c3), unless
     // every row of the warp sees the whole tile (below the diagonal, inside
@@ -358,6 +458,11 @@ struct EncodeTensorCore {
     for (int64_t dt = 0; dt < oTiles; ++dt)
       o[dt].assign(scaled.begin() + 4 * dt, scaled.begin() + 4 * dt + 4);
 
+    if (wg) {
+      for (auto &t : pvWgmma(s, o, buf, a))
+        next.append(t.begin(), t.end());
+      return next;
+    }
     // O += P V: P's A fragments from the accumulators, V's B fragments by
     // ldmatrix.trans, two head-dim tiles per load, each load issued
     // kVLoadsAhead loads before its mma (as the S fragments above).
@@ -402,7 +507,13 @@ struct EncodeTensorCore {
                       e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a + kSubKeys - 1)),
                              e.cmpi(Pred::sge, r.hi, e.i32(a))));
       };
-      Value busy = e.warpVote(e.orI(sees(keyA), sees(keyB)), false);
+      // wgmma is issued by the whole warpgroup: it skips together.
+      Value mine = e.orI(sees(keyA), sees(keyB));
+      Value busy =
+          wg ? e.warpgroupVoteAny(
+                   mine, e.indexToI32(e.addi(
+                             hg, e.index(kFirstWarpgroupBarrier))))
+             : e.warpVote(mine, false);
       cur = e.ifThenElse(
           busy, types,
           [&]() -> SmallVector<Value> {
@@ -416,17 +527,19 @@ struct EncodeTensorCore {
   LogicalResult emit(Launch &launch) {
     Value zero = e.index(0), one = e.index(1);
     Value q = args.q, k = args.k, v = args.v;
-    int64_t row = d + kRowPad, pairGroups = half / kLoadElems;
+    int64_t pairGroups = half / kLoadElems;
     // K and V tiles double-buffered: cp.async fills one pair while the
     // warps compute on the other. K arrives raw and is rotated into ks.
-    qs = e.shared({group, bm, row}, storage);
+    // wgmma's swizzled tiles start on swizzle atoms.
+    int64_t align = wg ? kTmaSwizzleAlignmentBytes : 0;
+    qs = e.shared(tileShape({group}, bm), storage, align);
     Value kraw = e.shared({2, bn, d}, storage);
     // The RoPE table rows of the staged keys' positions, copied with them
     // so the rotation waits on shared memory, not on global loads.
     Value cosS = rope ? e.shared({2, bn, half}, storage) : Value();
     Value sinS = rope ? e.shared({2, bn, half}, storage) : Value();
-    ks = e.shared({bn, row}, storage);
-    vs = e.shared({2, bn, row}, storage);
+    ks = e.shared(tileShape({2}, bn), storage, align);
+    vs = e.shared(tileShape({2}, bn), storage, align);
     Value starts = e.shared({bm}, e.b.getI32Type());
 
     Value tiles = e.ceilDiv(tokens, e.index(bm));
@@ -485,7 +598,7 @@ struct EncodeTensorCore {
         Value c = e.divi(u, e.index(vecs));
         Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
         auto [j, in] = keyOf(kt, c);
-        e.copyAsync16(vs, {buf, c, x}, v, {j, g, x}, in);
+        e.copyAsync16(vs, at({buf}, c, x), v, {j, g, x}, in);
       });
     };
     // The thread's own pairs of buffer `buf` rotated into ks.
@@ -503,8 +616,8 @@ struct EncodeTensorCore {
                     e.loadRaw(cosS, {buf, c, p0}, kLoadElems),
                     e.loadRaw(sinS, {buf, c, p0}, kLoadElems)};
               });
-        e.storeAligned(lo, ks, {c, p0});
-        e.storeAligned(hi, ks, {c, p1});
+        e.storeAligned(lo, ks, at({buf}, c, p0));
+        e.storeAligned(hi, ks, at({buf}, c, p1));
       });
     };
 
@@ -521,8 +634,8 @@ struct EncodeTensorCore {
       Row rw = rowAt(starts, t0, r);
       Value iSafe = e.mini(rw.i, e.subi(tokens, one));
       stageRotated(q, iSafe, e.addi(e.muli(g, e.index(group)), hg), p0,
-                   e.subi(iSafe, rw.start), rw.inside, qs, {hg, r});
-    });
+                   e.subi(iSafe, rw.start), rw.inside, qs, {hg}, r);
+    }, /*unrolled=*/true);
     // The tile's keys rotated to the key output; tokens outside documents
     // keep their key.
     if (args.rotatedKey)
@@ -583,18 +696,20 @@ struct EncodeTensorCore {
     SmallVector<Value> st = e.loop(
         kLo, kHi, bn, init, [&](Value kt, ValueRange it) -> SmallVector<Value> {
           Value buf = e.remi(e.divi(e.subi(kt, kLo), e.index(bn)), e.index(2));
-          // Every warp is done with the other buffer and ks: fetch the next
-          // tile, then wait for this one (a group is committed every
-          // iteration, empty after the last tile, so "all but the newest"
-          // is always this tile's).
+          // This tile's copies (the one group in flight) landed; its keys
+          // rotated into ks[buf]. One barrier a tile: past it every warp
+          // has both this tile staged and the previous one computed, so
+          // the next tile's copies may refill the other buffers.
+          e.copyAsyncWait(0);
+          rotateStaged(kt, buf);
+          // wgmma reads shared memory through the async proxy.
+          if (wg)
+            e.fenceProxyAsyncShared();
           e.barrier();
           Value next = e.addi(kt, e.index(bn));
           e.ifThen(e.cmpi(Pred::slt, next, kHi),
                    [&] { issue(next, e.subi(one, buf)); });
           e.copyAsyncCommit();
-          e.copyAsyncWait(1);
-          rotateStaged(kt, buf);
-          e.barrier();
 
           return tile(it, buf, keysOf(starts, t0, rA, kt, kHi),
                       keysOf(starts, t0, rB, kt, kHi));
@@ -647,6 +762,13 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
   int64_t group = tensorCoreGroupOf(op);
   int64_t bm = tileOf(op, "block_m", 64), bn = tileOf(op, "block_n", 64);
   int64_t d = staticDim(args.q, 2);
+  bool wg = tileOf(op, "wgmma", 0) == 1;
+  if (wg && (bm != kWgmmaRows || d % kPanelElems != 0 || bn % kSubKeys != 0))
+    return op.emitOpError()
+           << "wgmma tiles need block_m " << kWgmmaRows
+           << " (a warpgroup per group head), a head dim that is a multiple of "
+           << kPanelElems << " and block_n of " << kSubKeys << "; got block_m "
+           << bm << ", head dim " << d << ", block_n " << bn;
   if (group == 0 || bm % kWarpRows != 0 || bn % kStepK != 0 ||
       e.threads() != kWarpSize * group * (bm / kWarpRows))
     return op.emitOpError()
@@ -666,6 +788,7 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
       group,
       bm,
       bn,
+      wg,
       static_cast<bool>(op.getRopeThetaAttr()),
       op.getRopeThetaAttr() ? op.getRopeThetaAttr().getValueAsDouble() : 0.0,
       scaleOf(op.getScaleAttr(), d),

@@ -23,7 +23,7 @@ namespace {
 constexpr llvm::StringLiteral kTileKeys[] = {
     "vector_width", "block_k",      "threads",        "rows_per_block",
     "block_m",      "block_n",      "tensor_cores",   "token_tile",
-    "staged_columns", "pass_tiles"};
+    "staged_columns", "pass_tiles", "wgmma"};
 
 /// Overrides per op name ("encode_docs" -> {threads: 256}), parsed from
 /// op:key=value[,key=value...][;op:...].
@@ -89,6 +89,8 @@ struct MsaAssignTilesPass
         tiles.push_back(b.getNamedAttr("block_n", i64(t.blockN)));
         if (t.tensorCores)
           tiles.push_back(b.getNamedAttr("tensor_cores", i64(1)));
+        if (t.warpgroupMma)
+          tiles.push_back(b.getNamedAttr("wgmma", i64(1)));
       } else {
         tiles.push_back(b.getNamedAttr("block_k", i64(t.blockK)));
       }

@@ -84,6 +84,13 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim,
       t.blockN = 64;
       t.tensorCores = true;
       t.reason = "mma.sync 64x64 tiles, a warp per (group head, 16 rows)";
+      // Head dims of whole 128-byte swizzled panels: wgmma (sm_90a) reads
+      // Q, K and V from shared memory, so no fragment registers compete
+      // with S and O; the same 64-row tile is one warpgroup's m64.
+      if (innerDim % 64 == 0) {
+        t.warpgroupMma = true;
+        t.reason = "wgmma 64x64 tiles, a warpgroup per group head";
+      }
       break;
     }
     // 64 x 64 score tiles over 128 threads: each thread owns half a query

@@ -29,6 +29,12 @@ struct CudaTargetOptions {
   unsigned optLevel = 3;
 };
 
+/// The PTX target and ptxas architecture of `chip`: sm_90 kernels use
+/// Hopper's arch-specific instructions (wgmma), so they are built for
+/// sm_90a, which every sm_90 card (H100, H200) runs and no other; the
+/// bundle still names the chip.
+std::string ptxArchOf(const std::string &chip);
+
 /// The gpu.module of outlined kernels to the LLVM dialect with NVVM ops.
 /// Entry and kernel func.funcs must be gone (plans extracted) first.
 void buildCudaLowerToNvvmPipeline(mlir::OpPassManager &pm,

@@ -31,6 +31,13 @@ inline constexpr unsigned kSharedAddressSpace = 3;
 inline constexpr unsigned kGlobalAddressSpace = 1;
 /// Alignment TMA needs for 128-byte swizzled shared-memory tiles.
 inline constexpr int64_t kTmaSwizzleAlignmentBytes = 1024;
+/// Rows (M) of one wgmma.mma_async: a warpgroup's 4 warps, 16 rows each.
+inline constexpr int64_t kWgmmaRows = 64;
+/// Bytes of one row of a 128-byte swizzled wgmma operand (a "panel" of 64
+/// bf16), and the rows of one swizzle atom (8 x 128 = 1024 bytes, which is
+/// also kTmaSwizzleAlignmentBytes): PTX ISA 9.7.15.5.1.
+inline constexpr int64_t kSwizzleBytes = 128;
+inline constexpr int64_t kSwizzleAtomRows = 8;
 /// Bytes one cp.async moves at most per thread.
 inline constexpr int64_t kCpAsyncMaxBytes = 16;
 /// Widest load or store one thread issues (ld.global.v4.b32).

@@ -56,6 +56,9 @@ struct KernelTiles {
   int64_t blockM = 1, blockN = 1;
   /// CUDA encode attention: mma.sync tiles instead of CUDA-core ones.
   bool tensorCores = false;
+  /// CUDA encode attention on the tensor cores: Hopper's wgmma (a
+  /// warpgroup per group head) instead of mma.sync.
+  bool warpgroupMma = false;
   /// Why these numbers; printed by msa-compile --print-tiles.
   std::string reason;
 };
