@@ -285,15 +285,14 @@ struct EncodeTensorCore {
     return s;
   }
 
-  /// The wgmma descriptor of a swizzled tile's panel starting at `row`,
-  /// advanced `col` elements along the row (K-major: A of Q K^T and B).
+  /// The wgmma descriptor of the panel of a swizzled tile holding element
+  /// `col`, from `row` on (K-major: A of Q K^T and B).
   GpuEmitter::WgmmaDesc kMajor(Value tile, SmallVector<Value> prefix,
                                int64_t row, int64_t col) {
     prefix.append({e.index(col / kPanelElems), e.index(row), e.index(0)});
-    Value desc = e.wgmmaDescriptor(e.sharedAddress(tile, prefix),
-                                   kWgmmaUnusedLeadingBytes,
-                                   kSwizzleAtomRows * kSwizzleBytes);
-    return {desc, (col % kPanelElems) * 2 / kDescAdvanceBytes};
+    return {e.wgmmaDescriptor(e.sharedAddress(tile, prefix),
+                              kWgmmaUnusedLeadingBytes,
+                              kSwizzleAtomRows * kSwizzleBytes)};
   }
 
   /// S = Q K^T of keys [a, a + kSubKeys) for the warpgroup's 64 rows, Q
@@ -302,8 +301,16 @@ struct EncodeTensorCore {
   SmallVector<SmallVector<Value>> scoresWgmma(Value buf, int64_t a) {
     SmallVector<GpuEmitter::WgmmaDesc> aDescs, bDescs;
     for (int64_t kk = 0; kk < d / kStepK; ++kk) {
-      aDescs.push_back(kMajor(qs, {hg}, 0, kk * kStepK));
-      bDescs.push_back(kMajor(ks, {buf}, a, kk * kStepK));
+      int64_t col = kk * kStepK;
+      // One base descriptor a panel; the steps inside it advance it.
+      if (col % kPanelElems == 0) {
+        aDescs.push_back(kMajor(qs, {hg}, 0, col));
+        bDescs.push_back(kMajor(ks, {buf}, a, col));
+        continue;
+      }
+      int64_t units = (col % kPanelElems) * 2 / kDescAdvanceBytes;
+      aDescs.push_back({aDescs[kk - 1].base, units});
+      bDescs.push_back({bDescs[kk - 1].base, units});
     }
     SmallVector<Value> flat = e.wgmmaWait(
         e.wgmma({}, kSubKeys, aDescs, {}, bDescs, /*transposeB=*/false));

@@ -127,12 +127,13 @@ func.func @no_kernels(%x: tensor<?x64xbf16>, %w: tensor<128x64xbf16>, %i: i32)
 // -----
 
 // bf16 encode attention with a head dim the tensor-core kernel takes: a
-// warp per (group head, 16 rows), tensor_cores set; f32 or a GQA group of
-// 8 stay on the CUDA-core tiles. The cpu tiles do not change.
+// warp per (group head, 16 rows), tensor_cores set, and wgmma for a head
+// dim of whole 64-element panels; f32 or a GQA group of 8 stay on the
+// CUDA-core tiles. The cpu tiles do not change.
 // CHECK-LABEL: func.func @encode_tensor_cores(
 // CHECK:         msa.encode_docs %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 8 : i64}}
 // CUDA-LABEL: func.func @encode_tensor_cores(
-// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, tensor_cores = 1 : i64, threads = 512 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, tensor_cores = 1 : i64, threads = 512 : i64, vector_width = 8 : i64, wgmma = 1 : i64}}
 // CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
 // CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
 func.func @encode_tensor_cores(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>,

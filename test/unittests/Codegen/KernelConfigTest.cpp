@@ -105,6 +105,16 @@ TEST(KernelConfig, CudaTargetsAndTheirTiles) {
     EXPECT_EQ(tc.threads, kWarpSize * group * (tc.blockM / 16));
     EXPECT_LE(tc.threads, 1024);
     EXPECT_EQ(tc.blockN % 16, 0);
+    // wgmma: a warpgroup (m64) per group head, whole 64-element panels.
+    EXPECT_TRUE(tc.warpgroupMma);
+    EXPECT_EQ(tc.blockM, kWgmmaRows);
+    EXPECT_EQ(tc.threads, kWarpgroupThreads * group);
+    for (int64_t d : {32, 96}) {
+      KernelTiles narrow =
+          chooseTiles(t, KernelFamily::kEncodeAttention, d, group);
+      EXPECT_TRUE(narrow.tensorCores);
+      EXPECT_FALSE(narrow.warpgroupMma) << "head dim " << d;
+    }
   }
   EXPECT_FALSE(chooseTiles(TargetInfo::cpu("x86-64-v3"),
                            KernelFamily::kEncodeAttention, 128, 4)
