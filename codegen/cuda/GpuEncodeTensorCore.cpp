@@ -64,6 +64,8 @@ constexpr int64_t kQuad = 4, kLoadElems = 8;
 /// registers, so S, O (64 at head dim 128) and the fragments fit the 128
 /// registers a thread has at 512 threads a block without spilling.
 constexpr int64_t kSubKeys = 32;
+/// wgmma keeps no fragments in registers: S of a whole 64-key tile fits.
+constexpr int64_t kWgmmaSubKeys = 64;
 /// How far (log2) a row's max may grow before the running max and O are
 /// rescaled: P below 2^8 loses nothing in f32 sums or bf16 P V operands.
 constexpr double kLazyRescaleLog2 = 8.0;
@@ -87,6 +89,11 @@ struct EncodeTensorCore {
   int64_t d, half, group, bm, bn;
   /// wgmma (a warpgroup per group head) instead of mma.sync.
   bool wg;
+  /// Keys scored and folded into the softmax at once.
+  int64_t sub;
+  /// The key loop's copies and rotations as straight-line code (LLVM then
+  /// hoists their addresses, at the cost of registers).
+  bool unrolledStaging;
   bool rope;
   double theta, scale;
   Type storage;
@@ -249,13 +256,13 @@ struct EncodeTensorCore {
   Value qs, ks, vs, hg, quad, qRow, qCol, kKey, kCol, ldKey, ldCol;
   Value rA, rB;
 
-  /// S = Q K^T of keys [a, a + kSubKeys) for the warp's 16 rows (mma.sync):
+  /// S = Q K^T of keys [a, a + sub) for the warp's 16 rows (mma.sync):
   /// per 16-wide head-dim step one ldmatrix of Q and one per two key tiles,
   /// fragments in the order mma takes them. The next step's fragments are
   /// loaded before this step's mma: with 16 warps an SM, ldmatrix latency
   /// is otherwise exposed on every step.
   SmallVector<SmallVector<Value>> scoresMma(Value buf, int64_t a) {
-    int64_t sTiles = kSubKeys / kTileCols;
+    int64_t sTiles = sub / kTileCols;
     Value zeroF = e.f32(0.0);
     SmallVector<SmallVector<Value>> s(sTiles, SmallVector<Value>(4, zeroF));
     auto fragments = [&](int64_t kk) {
@@ -295,7 +302,7 @@ struct EncodeTensorCore {
                               kSwizzleAtomRows * kSwizzleBytes)};
   }
 
-  /// S = Q K^T of keys [a, a + kSubKeys) for the warpgroup's 64 rows, Q
+  /// S = Q K^T of keys [a, a + sub) for the warpgroup's 64 rows, Q
   /// and K read from shared memory by wgmma; the warp's 16 rows come back
   /// in mma.sync's accumulator layout.
   SmallVector<SmallVector<Value>> scoresWgmma(Value buf, int64_t a) {
@@ -313,14 +320,14 @@ struct EncodeTensorCore {
       bDescs.push_back({bDescs[kk - 1].base, units});
     }
     SmallVector<Value> flat = e.wgmmaWait(
-        e.wgmma({}, kSubKeys, aDescs, {}, bDescs, /*transposeB=*/false));
+        e.wgmma({}, sub, aDescs, {}, bDescs, /*transposeB=*/false));
     SmallVector<SmallVector<Value>> s;
-    for (int64_t nt = 0; nt < kSubKeys / kTileCols; ++nt)
+    for (int64_t nt = 0; nt < sub / kTileCols; ++nt)
       s.emplace_back(flat.begin() + 4 * nt, flat.begin() + 4 * nt + 4);
     return s;
   }
 
-  /// O += P V for keys [a, a + kSubKeys) by wgmma: P from the accumulators
+  /// O += P V for keys [a, a + sub) by wgmma: P from the accumulators
   /// in registers, V (MN-major: keys are rows, head dims contiguous) from
   /// shared memory, its panels of 64 head dims a whole tile apart.
   SmallVector<SmallVector<Value>> pvWgmma(
@@ -332,7 +339,7 @@ struct EncodeTensorCore {
     Value v0 = e.wgmmaDescriptor(
         e.sharedAddress(vs, {buf, e.index(0), e.index(a), e.index(0)}),
         bn * kSwizzleBytes, kSwizzleAtomRows * kSwizzleBytes);
-    for (int64_t kk = 0; kk < kSubKeys / kStepK; ++kk) {
+    for (int64_t kk = 0; kk < sub / kStepK; ++kk) {
       aRegs.push_back({e.packBf16(p[2 * kk][0], p[2 * kk][1]),
                        e.packBf16(p[2 * kk][2], p[2 * kk][3]),
                        e.packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]),
@@ -349,13 +356,13 @@ struct EncodeTensorCore {
     return out;
   }
 
-  /// Keys [a, a + kSubKeys) of the staged tile for the warp's 16 rows and
+  /// Keys [a, a + sub) of the staged tile for the warp's 16 rows and
   /// query head: S = Q K^T, mask, online softmax in the log2 domain,
   /// O += P V. State: row max (raw scores) of rows A and B, their row sums,
   /// then O.
   SmallVector<Value> subTile(ValueRange it, Value buf, Keys keyA, Keys keyB,
                              int64_t a) {
-    int64_t sTiles = kSubKeys / kTileCols, oTiles = d / kTileCols;
+    int64_t sTiles = sub / kTileCols, oTiles = d / kTileCols;
     double scaleLog2 = scale * M_LOG2E;
     Value noScore = e.f32(kNoScore), zeroF = e.f32(0.0);
     SmallVector<SmallVector<Value>> s = wg ? scoresWgmma(buf, a) : scoresMma(buf, a);
@@ -365,7 +372,7 @@ struct EncodeTensorCore {
     // the rows' documents).
     auto wholeTile = [&](const Keys &r) {
       return e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a)),
-                    e.cmpi(Pred::sge, r.hi, e.i32(a + kSubKeys - 1)));
+                    e.cmpi(Pred::sge, r.hi, e.i32(a + sub - 1)));
     };
     Value wholeWarp = e.warpVote(e.andI(wholeTile(keyA), wholeTile(keyB)), true);
     SmallVector<Type> sTypes(4 * sTiles, e.f32Type());
@@ -474,7 +481,7 @@ struct EncodeTensorCore {
     // ldmatrix.trans, two head-dim tiles per load, each load issued
     // kVLoadsAhead loads before its mma (as the S fragments above).
     constexpr int64_t kVLoadsAhead = 2;
-    int64_t steps = kSubKeys / kStepK, perStep = oTiles / 2;
+    int64_t steps = sub / kStepK, perStep = oTiles / 2;
     auto vFragment = [&](int64_t n) {
       Value key = e.addi(e.index(a + (n / perStep) * kStepK), ldKey);
       Value col = e.addi(e.index((n % perStep) * 2 * kTileCols), ldCol);
@@ -502,16 +509,16 @@ struct EncodeTensorCore {
     return next;
   }
 
-  /// The staged key tile for the warp, kSubKeys at a time; sub-tiles none
+  /// The staged key tile for the warp, sub at a time; sub-tiles none
   /// of the warp's rows sees (a later document's rows in a tile that
   /// straddles two, keys past the diagonal) are skipped.
   SmallVector<Value> tile(ValueRange it, Value buf, Keys keyA, Keys keyB) {
     SmallVector<Value> cur(it.begin(), it.end());
     SmallVector<Type> types(cur.size(), e.f32Type());
-    for (int64_t a = 0; a < bn; a += kSubKeys) {
+    for (int64_t a = 0; a < bn; a += sub) {
       auto sees = [&](const Keys &r) {
         return e.andI(e.cmpi(Pred::sle, r.lo, r.hi),
-                      e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a + kSubKeys - 1)),
+                      e.andI(e.cmpi(Pred::sle, r.lo, e.i32(a + sub - 1)),
                              e.cmpi(Pred::sge, r.hi, e.i32(a))));
       };
       // wgmma is issued by the whole warpgroup: it skips together.
@@ -600,13 +607,13 @@ struct EncodeTensorCore {
           e.copyAsync16(cosS, {buf, c, p0}, cosT, {row, p0}, inTable);
           e.copyAsync16(sinS, {buf, c, p0}, sinT, {row, p0}, inTable);
         }
-      });
+      }, unrolledStaging);
       e.forEachItem(bn * vecs, [&](Value u) {
         Value c = e.divi(u, e.index(vecs));
         Value x = e.muli(e.remi(u, e.index(vecs)), e.index(kLoadElems));
         auto [j, in] = keyOf(kt, c);
         e.copyAsync16(vs, at({buf}, c, x), v, {j, g, x}, in);
-      });
+      }, unrolledStaging);
     };
     // The thread's own pairs of buffer `buf` rotated into ks.
     auto rotateStaged = [&](Value kt, Value buf) {
@@ -625,7 +632,7 @@ struct EncodeTensorCore {
               });
         e.storeAligned(lo, ks, at({buf}, c, p0));
         e.storeAligned(hi, ks, at({buf}, c, p1));
-      });
+      }, unrolledStaging);
     };
 
     // The first key tile's copies fly while the prologue runs.
@@ -770,12 +777,17 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
   int64_t bm = tileOf(op, "block_m", 64), bn = tileOf(op, "block_n", 64);
   int64_t d = staticDim(args.q, 2);
   bool wg = tileOf(op, "wgmma", 0) == 1;
-  if (wg && (bm != kWgmmaRows || d % kPanelElems != 0 || bn % kSubKeys != 0))
+  int64_t sub = tileOf(op, "sub_keys", wg ? kWgmmaSubKeys : kSubKeys);
+  if (sub <= 0 || sub % kStepK != 0 || bn % sub != 0)
+    return op.emitOpError() << "sub_keys must be a multiple of " << kStepK
+                            << " dividing block_n; got sub_keys " << sub
+                            << ", block_n " << bn;
+  if (wg && (bm != kWgmmaRows || d % kPanelElems != 0))
     return op.emitOpError()
            << "wgmma tiles need block_m " << kWgmmaRows
-           << " (a warpgroup per group head), a head dim that is a multiple of "
-           << kPanelElems << " and block_n of " << kSubKeys << "; got block_m "
-           << bm << ", head dim " << d << ", block_n " << bn;
+           << " (a warpgroup per group head) and a head dim that is a "
+              "multiple of "
+           << kPanelElems << "; got block_m " << bm << ", head dim " << d;
   if (group == 0 || bm % kWarpRows != 0 || bn % kStepK != 0 ||
       e.threads() != kWarpSize * group * (bm / kWarpRows))
     return op.emitOpError()
@@ -796,6 +808,8 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
       bm,
       bn,
       wg,
+      sub,
+      tileOf(op, "unrolled_staging", 0) == 1,
       static_cast<bool>(op.getRopeThetaAttr()),
       op.getRopeThetaAttr() ? op.getRopeThetaAttr().getValueAsDouble() : 0.0,
       scaleOf(op.getScaleAttr(), d),

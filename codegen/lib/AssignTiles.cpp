@@ -23,7 +23,7 @@ namespace {
 constexpr llvm::StringLiteral kTileKeys[] = {
     "vector_width", "block_k",      "threads",        "rows_per_block",
     "block_m",      "block_n",      "tensor_cores",   "token_tile",
-    "staged_columns", "pass_tiles", "wgmma"};
+    "staged_columns", "pass_tiles", "wgmma", "sub_keys", "unrolled_staging"};
 
 /// Overrides per op name ("encode_docs" -> {threads: 256}), parsed from
 /// op:key=value[,key=value...][;op:...].
