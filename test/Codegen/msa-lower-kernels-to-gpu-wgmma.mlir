@@ -20,9 +20,9 @@
 // CHECK:             llvm.inline_asm has_side_effects {{.+}} "fence.proxy.async.shared::cta;"
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             "{{.+}}bar.red.or.pred p, $2, 128, q;
-// CHECK:             "{{.+}}wgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {$0, {{.+}}, $15}, $16, $17, p, 1, 1, 0, 0;\0Aadd.s64 da, $16, 2;\0Aadd.s64 db, $17, 2;\0Awgmma.mma_async
+// CHECK:             "{{.+}}wgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {$0, {{.+}}, $31}, $32, $33, p, 1, 1, 0, 0;\0Aadd.s64 da, $32, 2;\0Aadd.s64 db, $33, 2;\0Awgmma.mma_async
 // CHECK-SAME:        wgmma.commit_group.sync.aligned;
-// CHECK:             "wgmma.wait_group.sync.aligned 0;", "=f,{{.+}},0,1,2,{{.+}},15"
+// CHECK:             "wgmma.wait_group.sync.aligned 0;", "=f,{{.+}},0,1,2,{{.+}},31"
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK:             "{{.+}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {$0, {{.+}}, $31}, {$64, $65, $66, $67}, $68, 1, 1, 1, 1;\0Aadd.s64 db, $68, 128;
 // CHECK:             "wgmma.wait_group.sync.aligned 0;"
@@ -83,10 +83,33 @@ func.func @k0_encode_docs(%q: memref<?x4x64xbf16>, %k: memref<?x2x64xbf16>,
   %1 = bufferization.to_tensor %k restrict : memref<?x2x64xbf16> to tensor<?x2x64xbf16>
   %2 = bufferization.to_tensor %v restrict : memref<?x2x64xbf16> to tensor<?x2x64xbf16>
   %3 = bufferization.to_tensor %seg restrict : memref<?xi32> to tensor<?xi32>
-  // expected-error @below {{'msa.encode_docs' op wgmma tiles need block_m 64 (a warpgroup per group head), a head dim that is a multiple of 64 and block_n of 32; got block_m 32, head dim 64, block_n 64}}
+  // expected-error @below {{'msa.encode_docs' op wgmma tiles need block_m 64 (a warpgroup per group head) and a head dim that is a multiple of 64; got block_m 32, head dim 64}}
   %4 = msa.encode_docs %0, %1, %2, %3 {rope_theta = 1.0e+04,
       msa.tiles = {block_m = 32 : i64, block_n = 64 : i64, tensor_cores = 1 : i64,
                    threads = 128 : i64, vector_width = 8 : i64, wgmma = 1 : i64}}
+      : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>)
+        -> tensor<?x4x64xbf16>
+  bufferization.materialize_in_destination %4 in restrict writable %o
+      : (tensor<?x4x64xbf16>, memref<?x4x64xbf16>) -> ()
+  return
+}
+
+// -----
+
+// Softmax steps of sub_keys keys must tile block_n in 16-key mma steps.
+func.func @k0_encode_docs(%q: memref<?x4x64xbf16>, %k: memref<?x2x64xbf16>,
+    %v: memref<?x2x64xbf16>, %seg: memref<?xi32>, %o: memref<?x4x64xbf16>,
+    %begin: index, %end: index)
+    attributes {msa.grid = [array<i64: 3, 0, 0>], msa.kernel, msa.op = "msa.encode_docs"} {
+  %0 = bufferization.to_tensor %q restrict : memref<?x4x64xbf16> to tensor<?x4x64xbf16>
+  %1 = bufferization.to_tensor %k restrict : memref<?x2x64xbf16> to tensor<?x2x64xbf16>
+  %2 = bufferization.to_tensor %v restrict : memref<?x2x64xbf16> to tensor<?x2x64xbf16>
+  %3 = bufferization.to_tensor %seg restrict : memref<?xi32> to tensor<?xi32>
+  // expected-error @below {{'msa.encode_docs' op sub_keys must be a multiple of 16 dividing block_n; got sub_keys 48, block_n 64}}
+  %4 = msa.encode_docs %0, %1, %2, %3 {rope_theta = 1.0e+04,
+      msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, sub_keys = 48 : i64,
+                   tensor_cores = 1 : i64, threads = 256 : i64,
+                   vector_width = 8 : i64, wgmma = 1 : i64}}
       : (tensor<?x4x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>)
         -> tensor<?x4x64xbf16>
   bufferization.materialize_in_destination %4 in restrict writable %o
