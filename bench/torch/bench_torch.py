@@ -548,7 +548,8 @@ def run_decode(bench):
     measure_copy(bench)
     Hq, Hkv, d = 32, 8, 128
     batches = (1, 16, 64)
-    contexts = (8192,) if quick else (4096, 8192, 16384, 32768)
+    # 1024: a sparse decode's few hundred selected chunks plus its cache.
+    contexts = (1024, 8192) if quick else (1024, 4096, 8192, 16384, 32768)
     impls = (("sdpa-flash", "gqa-fold"), ("sdpa-flash", "enable-gqa"),
              ("sdpa-efficient", "gqa-fold"), ("sdpa-efficient", "enable-gqa"),
              ("sdpa-cudnn", "gqa-fold"))

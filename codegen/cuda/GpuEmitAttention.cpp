@@ -52,6 +52,10 @@ struct WarpAttend {
   GpuEmitter &e;
   LaneSplit split;
   SmallVector<Value> q; ///< the lane's query slots, pre-scaled
+  /// This warp takes keys lo + part, lo + part + parts, ... of each range
+  /// (split-K: `parts` warps share one query's keys).
+  Value part;
+  int64_t parts = 1;
 
   SmallVector<Value> initial() {
     SmallVector<Value> s{e.f32(kNoScore), e.f32(0.0)};
@@ -98,7 +102,9 @@ struct WarpAttend {
                            const Locate &keyAt, Value valMem,
                            const Locate &valAt, const Visible &visible) {
     hi = e.maxi(hi, lo);
-    return e.loop(lo, hi, 1, st, [&](Value j, ValueRange it) {
+    if (part)
+      lo = e.addi(lo, part);
+    return e.loop(lo, hi, parts, st, [&](Value j, ValueRange it) {
       return step(it, j, keyMem, keyAt, valMem, valAt, visible);
     });
   }
@@ -129,16 +135,31 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
   if (failed(split))
     return failure();
   int64_t rowsPerBlock = tileOf(op, "rows_per_block", 4);
+  int64_t parts = tileOf(op, "key_splits", 1);
+  if (parts < 1 || e.threads() != kWarpSize * rowsPerBlock * parts)
+    return op.emitOpError()
+           << "memory_attention tiles need threads = " << kWarpSize
+           << " x rows_per_block x key_splits; got threads " << e.threads()
+           << ", rows_per_block " << rowsPerBlock << ", key_splits " << parts;
   double scale = scaleOf(op.getScaleAttr(), d);
   bool block = op.getCausal() == CausalMode::Block;
   Value zero = e.index(0);
   Value tokens = e.dim(q, 0);
 
-  Value item = e.addi(e.muli(e.blockIdx(), e.index(rowsPerBlock)), e.warpId());
-  e.ifThen(e.cmpi(Pred::ult, item, e.muli(tokens, e.index(hq))), [&] {
-    Value t = e.divi(item, e.index(hq)), h = e.remi(item, e.index(hq));
+  // A (token, query head) per `parts` warps; with more than one, each
+  // leaves its partial softmax state in shared memory and the first
+  // combines them.
+  Value w = e.warpId();
+  Value slot = e.divi(w, e.index(parts)), part = e.remi(w, e.index(parts));
+  Value item = e.addi(e.muli(e.blockIdx(), e.index(rowsPerBlock)), slot);
+  Value valid = e.cmpi(Pred::ult, item, e.muli(tokens, e.index(hq)));
+  Value t = e.divi(item, e.index(hq)), h = e.remi(item, e.index(hq));
+  Type f32 = e.f32Type();
+  Value stats = parts > 1 ? e.shared({rowsPerBlock, parts, 2}, f32) : Value();
+  Value accs = parts > 1 ? e.shared({rowsPerBlock, parts, d}, f32) : Value();
+  WarpAttend att{e, *split, {}, parts > 1 ? part : Value(), parts};
+  e.ifThen(valid, [&] {
     Value g = e.divi(h, e.index(hq / hk));
-    WarpAttend att{e, *split, {}};
     Value scaleV = e.splat(e.f32(scale), split->width);
     if (positions) {
       int64_t base =
@@ -167,8 +188,40 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
         att.q.push_back(e.mul(v, scaleV));
     }
     SmallVector<Value> st = attendMemoryRanges(e, m, block, t, tokens, g, att);
-    att.finish(st, out, {t, h});
+    if (parts == 1) {
+      att.finish(st, out, {t, h});
+      return;
+    }
+    e.ifThen(e.cmpi(Pred::eq, e.laneId(), zero), [&] {
+      e.store(st[0], stats, {slot, part, zero});
+      e.store(st[1], stats, {slot, part, e.index(1)});
+    });
+    split->store(e, SmallVector<Value>(st.begin() + 2, st.end()), accs,
+                 {slot, part});
   });
+  if (parts > 1) {
+    e.barrier();
+    e.ifThen(e.andI(valid, e.cmpi(Pred::eq, part, zero)), [&] {
+      // The parts' states rescaled to the largest max and summed.
+      SmallVector<Value> mx(parts);
+      Value top = e.f32(kNoScore);
+      for (int64_t p = 0; p < parts; ++p) {
+        mx[p] = e.load(stats, {slot, e.index(p), zero});
+        top = e.max(top, mx[p]);
+      }
+      SmallVector<Value> st{top, e.f32(0.0)};
+      for (int64_t k = 0; k < split->slots; ++k)
+        st.push_back(e.splat(e.f32(0.0), split->width));
+      for (int64_t p = 0; p < parts; ++p) {
+        Value c = e.exp(e.sub(mx[p], top));
+        st[1] = e.fma(e.load(stats, {slot, e.index(p), e.index(1)}), c, st[1]);
+        SmallVector<Value> acc = split->load(e, accs, {slot, e.index(p)});
+        for (int64_t k = 0; k < split->slots; ++k)
+          st[2 + k] = e.fma(acc[k], e.splat(c, split->width), st[2 + k]);
+      }
+      att.finish(st, out, {t, h});
+    });
+  }
   launch.threads = e.threads();
   launch.itemsPerBlock = rowsPerBlock;
   launch.grid = {{0, 0, 0, 1}, {0, 1, 0, 1}};

@@ -103,11 +103,16 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim,
     t.reason = "64x64 tiles, a thread per half query row";
     break;
   case KernelFamily::kMemoryAttention:
-    // Decode and prefill over at most a few thousand keys: a warp per
-    // (token, head) with the head dim across its lanes.
-    t.threads = 4 * kWarpSize;
-    t.rowsPerBlock = 4;
-    t.reason = "a warp per (token, head), head dim across lanes";
+    // Decode and prefill over a few hundred to a few thousand keys, one
+    // key at a time per warp (the head dim across its lanes) and latency
+    // bound: a decode step has only tokens x heads = 32 queries, so 16
+    // warps split each query's keys (split-K) and combine their softmax
+    // states in shared memory.
+    t.threads = 16 * kWarpSize;
+    t.rowsPerBlock = 1;
+    t.keySplits = 16;
+    t.reason = "16 warps per (token, head) splitting its keys, head dim "
+               "across lanes";
     break;
   case KernelFamily::kRoute:
     // The tensor-core route_topk stages 160 KiB of prepared queries, so

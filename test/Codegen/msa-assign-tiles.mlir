@@ -64,7 +64,7 @@ func.func @rowwise(%x: tensor<?x64xbf16>, %w: tensor<64xbf16>, %w2: tensor<128x6
 // CHECK:         msa.topk_merge %{{.+}} {msa.tiles = {block_k = 1 : i64, vector_width = 2 : i64}}
 // CUDA-LABEL: func.func @kernel_families(
 // CUDA:         msa.encode_docs %{{.+}} {msa.tiles = {block_m = 64 : i64, block_n = 64 : i64, rows_per_block = 1 : i64, threads = 128 : i64, vector_width = 8 : i64}}
-// CUDA:         msa.memory_attention %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, rows_per_block = 4 : i64, threads = 128 : i64, vector_width = 8 : i64}}
+// CUDA:         msa.memory_attention %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, key_splits = 16 : i64, rows_per_block = 1 : i64, threads = 512 : i64, vector_width = 8 : i64}}
 // CUDA:         msa.route_topk %{{.+}} {msa.tiles = {{{.*}}threads = 256 : i64
 // AVX512-LABEL: func.func @kernel_families(
 // AVX512:         msa.encode_docs %{{.+}} {msa.tiles = {block_k = 4 : i64, vector_width = 16 : i64}}

@@ -120,7 +120,8 @@ TEST(KernelConfig, CudaTargetsAndTheirTiles) {
                            KernelFamily::kEncodeAttention, 128, 4)
                    .tensorCores);
   KernelTiles mem = chooseTiles(t, KernelFamily::kMemoryAttention, 128);
-  EXPECT_EQ(mem.rowsPerBlock * kWarpSize, mem.threads);
+  EXPECT_EQ(mem.rowsPerBlock * mem.keySplits * kWarpSize, mem.threads);
+  EXPECT_GT(mem.keySplits, 1);
   EXPECT_EQ(chooseTiles(t, KernelFamily::kRoute, 128).routeBlocks %
                 kSm90MultiProcessors,
             0);

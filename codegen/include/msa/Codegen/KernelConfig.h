@@ -52,6 +52,8 @@ struct KernelTiles {
   int64_t threads = 1;
   /// CUDA: rows (or (token, head) pairs) one block handles, a warp each.
   int64_t rowsPerBlock = 1;
+  /// CUDA memory attention: warps sharing one query's keys (split-K).
+  int64_t keySplits = 1;
   /// CUDA attention: query rows and key rows of one tile.
   int64_t blockM = 1, blockN = 1;
   /// CUDA encode attention: mma.sync tiles instead of CUDA-core ones.

@@ -50,6 +50,11 @@ public:
 
   /// Kernel `index` of the bundle on `args` (operands then results).
   virtual Status launch(size_t index, const std::vector<const Tensor *> &args) = 0;
+  /// launch() after the queued work, returning the seconds the kernel ran:
+  /// what profiling records per kernel. Here host time around the launch
+  /// and a synchronize; a device with a clock of its own times it there.
+  virtual StatusOr<double> launchTimed(size_t index,
+                                       const std::vector<const Tensor *> &args);
   /// c = a bᵀ with f32 accumulation; `weight` says b is a weight, which
   /// the provider may keep converted.
   virtual Status gemm(const Tensor &a, const Tensor &b, Tensor &c,
