@@ -42,7 +42,8 @@ MemoryAttentionArgs MemoryAttentionArgs::of(MemoryAttentionOp op,
 SmallVector<Value> attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a,
                                       bool blockStep, Value t, Value tokens,
                                       Value g, ValueRange state,
-                                      const AttendRange &range) {
+                                      const AttendRange &range,
+                                      const DocumentSplit &docs) {
   Value zero = e.index(0), one = e.index(1);
   auto tokenMajor = [&](Value j) { return SmallVector<Value>{j, g}; };
   auto headMajor = [&](Value c) { return SmallVector<Value>{g, c}; };
@@ -52,7 +53,8 @@ SmallVector<Value> attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a,
             a.templateValue, tokenMajor, nullptr);
   // Memory chunks: the selected documents' chunks read in place.
   if (a.memoryKey && a.indices) {
-    st = e.loop(zero, e.loadIndex(a.count, {}), 1, st,
+    st = e.loop(docs.part ? docs.part : zero, e.loadIndex(a.count, {}),
+                docs.parts, st,
                 [&](Value sel, ValueRange it) {
                   Value doc = e.loadIndex(a.indices, {sel});
                   Value c0 = e.loadIndex(a.chunkOffsets, {doc});

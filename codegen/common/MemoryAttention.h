@@ -51,12 +51,21 @@ using AttendRange = std::function<llvm::SmallVector<mlir::Value>(
     const KeyLocator &keyAt, mlir::Value values, const KeyLocator &valueAt,
     const KeyFilter &filter)>;
 
+/// Which of the selected documents one of several workers sharing a query
+/// takes: selections part, part + parts, ... (each worker walks its
+/// documents' chunk ranges whole). Default: all of them.
+struct DocumentSplit {
+  mlir::Value part;
+  int64_t parts = 1;
+};
+
 /// Attends query token `t` (of `tokens`) of KV head `g` to every key
 /// range of the kernel in order, through `range`, from `state`.
 llvm::SmallVector<mlir::Value>
 attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a, bool blockStep,
                    mlir::Value t, mlir::Value tokens, mlir::Value g,
-                   mlir::ValueRange state, const AttendRange &range);
+                   mlir::ValueRange state, const AttendRange &range,
+                   const DocumentSplit &docs = {});
 
 /// attendMemoryRanges from `att.initial()` through `att.range(...)`: the
 /// online softmax of the cpu and cuda lowerings.
@@ -64,14 +73,15 @@ template <typename Attention>
 llvm::SmallVector<mlir::Value>
 attendMemoryRanges(Emitter &e, const MemoryAttentionArgs &a, bool blockStep,
                    mlir::Value t, mlir::Value tokens, mlir::Value g,
-                   Attention &att) {
+                   Attention &att, const DocumentSplit &docs = {}) {
   return attendMemoryRanges(
       e, a, blockStep, t, tokens, g, att.initial(),
       [&](mlir::ValueRange state, mlir::Value lo, mlir::Value hi,
           mlir::Value keys, const KeyLocator &keyAt, mlir::Value values,
           const KeyLocator &valueAt, const KeyFilter &filter) {
         return att.range(state, lo, hi, keys, keyAt, values, valueAt, filter);
-      });
+      },
+      docs);
 }
 
 } // namespace msa::codegen

@@ -45,6 +45,8 @@ using FPred = arith::CmpFPredicate;
 /// Elements of padding after each shared-memory row: 16 bytes of bf16
 /// moves consecutive rows four banks apart.
 constexpr int64_t kRowPad = 8;
+/// Keys a memory_attention warp loads at once (see WarpAttend::range).
+constexpr int64_t kKeysAhead = 4;
 
 /// Online-softmax state of one warp: running max, running sum and the
 /// lane's accumulator slots.
@@ -53,9 +55,12 @@ struct WarpAttend {
   LaneSplit split;
   SmallVector<Value> q; ///< the lane's query slots, pre-scaled
   /// This warp takes keys lo + part, lo + part + parts, ... of each range
-  /// (split-K: `parts` warps share one query's keys).
+  /// (split-K: `parts` warps share one query's keys), except the selected
+  /// documents' chunks (`docKeys`), which attendMemoryRanges splits by
+  /// document and each warp walks whole.
   Value part;
   int64_t parts = 1;
+  Value docKeys;
 
   SmallVector<Value> initial() {
     SmallVector<Value> s{e.f32(kNoScore), e.f32(0.0)};
@@ -72,26 +77,17 @@ struct WarpAttend {
     return split.load(e, mem, std::move(prefix));
   }
 
-  SmallVector<Value> step(ValueRange st, Value j, Value keyMem,
-                          const Locate &keyAt, Value valMem,
-                          const Locate &valAt, const Visible &visible) {
-    SmallVector<Value> k = loadSlots(keyMem, keyAt(j));
+  /// One key (its K and V slots loaded) folded into the state where `ok`.
+  SmallVector<Value> step(ValueRange st, ArrayRef<Value> k, ArrayRef<Value> v,
+                          Value ok) {
     Value partial = e.f32(0.0);
     for (int64_t s = 0; s < split.slots; ++s)
       partial = e.add(partial, e.reduceAdd(e.mul(q[s], k[s])));
-    Value score = e.warpSum(partial);
-    Value ok;
-    if (visible) {
-      ok = visible(j);
-      score = e.select(ok, score, e.f32(kNoScore));
-    }
+    Value score = e.select(ok, e.warpSum(partial), e.f32(kNoScore));
     Value mNew = e.max(st[0], score);
     Value corr = e.exp(e.sub(st[0], mNew));
-    Value p = e.exp(e.sub(score, mNew));
-    if (ok)
-      p = e.select(ok, p, e.f32(0.0));
+    Value p = e.select(ok, e.exp(e.sub(score, mNew)), e.f32(0.0));
     SmallVector<Value> next{mNew, e.add(e.mul(st[1], corr), p)};
-    SmallVector<Value> v = loadSlots(valMem, valAt(j));
     for (int64_t s = 0; s < split.slots; ++s)
       next.push_back(e.fma(e.splat(p, split.width), v[s],
                            e.mul(st[2 + s], e.splat(corr, split.width))));
@@ -102,10 +98,33 @@ struct WarpAttend {
                            const Locate &keyAt, Value valMem,
                            const Locate &valAt, const Visible &visible) {
     hi = e.maxi(hi, lo);
-    if (part)
+    int64_t stride = 1;
+    if (part && keyMem != docKeys) {
       lo = e.addi(lo, part);
-    return e.loop(lo, hi, parts, st, [&](Value j, ValueRange it) {
-      return step(it, j, keyMem, keyAt, valMem, valAt, visible);
+      stride = parts;
+    }
+    // kKeysAhead keys a round, their K and V loads issued together: one
+    // key at a time a warp waits out a global load's latency per key.
+    Value first = lo;
+    return e.loop(lo, hi, stride * kKeysAhead, st, [&](Value j, ValueRange it) {
+      SmallVector<Value> js, in;
+      SmallVector<SmallVector<Value>> ks, vs;
+      for (int64_t u = 0; u < kKeysAhead; ++u) {
+        Value ju = e.addi(j, e.index(u * stride));
+        Value inside = e.cmpi(Pred::slt, ju, hi);
+        js.push_back(e.select(inside, ju, first));
+        in.push_back(inside);
+        ks.push_back(loadSlots(keyMem, keyAt(js.back())));
+        vs.push_back(loadSlots(valMem, valAt(js.back())));
+      }
+      SmallVector<Value> cur(it.begin(), it.end());
+      for (int64_t u = 0; u < kKeysAhead; ++u) {
+        Value ok = in[u];
+        if (visible)
+          ok = e.andI(ok, visible(js[u]));
+        cur = step(cur, ks[u], vs[u], ok);
+      }
+      return cur;
     });
   }
 
@@ -157,7 +176,8 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
   Type f32 = e.f32Type();
   Value stats = parts > 1 ? e.shared({rowsPerBlock, parts, 2}, f32) : Value();
   Value accs = parts > 1 ? e.shared({rowsPerBlock, parts, d}, f32) : Value();
-  WarpAttend att{e, *split, {}, parts > 1 ? part : Value(), parts};
+  WarpAttend att{e, *split, {}, parts > 1 ? part : Value(), parts,
+                 m.indices ? m.memoryKey : Value()};
   e.ifThen(valid, [&] {
     Value g = e.divi(h, e.index(hq / hk));
     Value scaleV = e.splat(e.f32(scale), split->width);
@@ -187,7 +207,9 @@ LogicalResult emitMemoryAttention(MemoryAttentionOp op, const GpuKernelArgs &a,
       for (Value v : att.loadSlots(q, {t, h}))
         att.q.push_back(e.mul(v, scaleV));
     }
-    SmallVector<Value> st = attendMemoryRanges(e, m, block, t, tokens, g, att);
+    SmallVector<Value> st = attendMemoryRanges(
+        e, m, block, t, tokens, g, att,
+        DocumentSplit{parts > 1 ? part : Value(), parts});
     if (parts == 1) {
       att.finish(st, out, {t, h});
       return;

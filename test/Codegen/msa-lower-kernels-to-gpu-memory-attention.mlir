@@ -3,8 +3,10 @@
 
 // memory_attention on the GPU: a warp walks keys with the head dim across
 // its lanes. With key_splits (split-K), that many warps share one (token,
-// head): warp p takes keys lo + p, lo + p + key_splits, ... of every range,
-// leaves its max, sum and accumulator in shared memory, and after the
+// head): warp p takes keys lo + p, lo + p + key_splits, ... of the
+// template and local ranges and selected documents p, p + key_splits, ...
+// whole, four keys' loads at a time; it leaves its max, sum and
+// accumulator in shared memory, and after the
 // block's barrier the first warp of the query rescales them to the largest
 // max and writes the output.
 
@@ -12,11 +14,12 @@
 // CHECK-SAME:    msa.launch = {items_per_block = 1 : i64, shared_bytes = 2176 : i64, threads = 512 : i64}
 // CHECK-LABEL: gpu.module @msa_kernels
 // CHECK:         gpu.func @k0_memory_attention(
-// CHECK-DAG:       %[[SPLITS:.+]] = arith.constant 16 : index
 // CHECK:           memref.view {{.+}} to memref<1x16x2xf32, #gpu.address_space<workgroup>>
 // CHECK:           memref.view {{.+}} to memref<1x16x32xf32, #gpu.address_space<workgroup>>
 // CHECK:           scf.if
-// CHECK:             scf.for {{.+}} step %[[SPLITS]]
+// Strided by 16 warps, 4 keys loaded at once.
+// CHECK:             %[[STEP:.+]] = arith.constant 64 : index
+// CHECK:             scf.for {{.+}} step %[[STEP]]
 // CHECK:           gpu.barrier
 // CHECK:           scf.if
 // CHECK-COUNT-16:    memref.load {{.+}} : memref<1x16x2xf32, #gpu.address_space<workgroup>>
