@@ -29,6 +29,12 @@ build-gpu/bin/msa-run make-model --preset msa-4b --layers 4 \
   --router-layers 2,3 -o "$tmp/b4" > /dev/null
 build-gpu/bin/msa-compile --model "$tmp/b4" --target cuda:sm_90 \
   -o gpu-bundles/bench-4b-l4.msab
+# One layer (a router layer) of the same shapes, for gpu-check.sh's
+# route16m: a 16M-chunk bank of one layer is 103 GB.
+build-gpu/bin/msa-run make-model --preset msa-4b --layers 1 --router-layers 0 \
+  -o "$tmp/b1" > /dev/null
+build-gpu/bin/msa-compile --model "$tmp/b1" --target cuda:sm_90 \
+  -o gpu-bundles/bench-4b-l1.msab
 # Tile experiments, benchmarked beside the table's choice: NAME=FLAGS, the
 # msa-compile flags of each variant, e.g.
 #   MSA_TILE_VARIANTS="rb132=--route-blocks=132 enc32=--tiles=encode_docs:block_m=32,threads=256"

@@ -2,7 +2,9 @@
 # Runs on the GPU machine (H100/H200) every GPU test and benchmark, with the
 # binaries and bundles scripts/gpu-build.sh made on the build machine, and
 # prints a short table last.
-#   usage: bash scripts/gpu-check.sh [tests|sanitize|bench|bench36]...  (default: all)
+#   usage: bash scripts/gpu-check.sh [tests|sanitize|bench|bench36|route16m]...
+#   (default: all but route16m, whose 16M-chunk bank takes 103 GB of the
+#   GPU's memory and of the host's)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build-gpu
@@ -103,6 +105,22 @@ if want bench36; then
     --reference-tokens 0 --query-tokens 16 --decode-steps 8 \
     --bank-chunks 156250
   tail -7 "$LOGS/bench36.log"
+fi
+
+if want route16m; then
+  # route_topk over 16,777,216 chunks (a billion tokens) of MSA-4B shapes:
+  # one layer, a router layer, so its bank (router keys, K and V, 34 GB
+  # each) fits; PyTorch's router over the same number of chunks after it.
+  run make-model-1 timeout 120 "$B/bin/msa-run" make-model --preset msa-4b \
+    --layers 1 --router-layers 0 -o /tmp/b1 --force
+  run bench16m timeout 400 "$B/bin/msa-run" bench --model /tmp/b1 \
+    --bundle gpu-bundles/bench-4b-l1.msab --target cuda --tokens 1024 \
+    --reference-tokens 0 --query-tokens 16 --decode-steps 1 \
+    --bank-chunks 16777216
+  echo "== bench16m"; grep "^route:" "$LOGS/bench16m.log"
+  run torch-route16m timeout 300 python3 bench/torch/bench_torch.py \
+    route --route-chunks 16777216 --quick
+  grep -v "^{" "$LOGS/torch-route16m.log" | grep -E "^route|skipped" | tail -12
 fi
 
 echo
