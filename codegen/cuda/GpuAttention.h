@@ -58,8 +58,8 @@ void emitEncodePooling(EncodeDocsOp op, const EncodeDocsArgs &args,
                        const RotatedKeyLoad &rotated = nullptr);
 
 /// encode_docs on the tensor cores (tiles with tensor_cores = 1): a block
-/// per (64 packed tokens, KV head), a warp per (query head of the group,
-/// 16 rows).
+/// per (64 packed tokens, KV head); per query head of the group a
+/// warpgroup on wgmma (wgmma = 1) or four warps of 16 rows on mma.sync.
 mlir::LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op,
                                              const GpuKernelArgs &a,
                                              GpuEmitter &e, Launch &launch);

@@ -4,13 +4,15 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// FlashAttention-2 on mma.sync m16n8k16 (bf16 in, f32 accumulate) for
-// document-wise causal attention over packed documents.
+// FlashAttention for document-wise causal attention over packed documents,
+// on Hopper's wgmma (tiles with wgmma = 1, head dims of whole 64-element
+// panels) or on mma.sync m16n8k16 (bf16 in, f32 accumulate).
 //
-// A block per (64 packed tokens, KV head g), a warp per (query head of g's
-// group, 16 query rows): every query head of the group shares the K and V
-// tiles, so each key tile is loaded and RoPE-rotated once per group instead
-// of once per head.
+// A block per (64 packed tokens, KV head g); per query head of g's group a
+// warpgroup (wgmma: the 64 rows are its m64) or four warps of 16 rows
+// (mma.sync): every query head of the group shares the K and V tiles, so
+// each key tile is loaded and RoPE-rotated once per group instead of once
+// per head.
 //
 // Prologue: a table of the 64 rows' document starts (one search per row;
 // nothing in the key loop searches), the first key tile's copies issued,
@@ -18,19 +20,20 @@
 // the key output.
 //
 // Key loop, per 64-key tile of [first key of the first row's document, end
-// of the tile), double-buffered: cp.async brings the next tile's K, V and
-// the RoPE table rows of its keys' positions while the warps compute on
-// this one; the thread that copied a K pair rotates it into the K tile.
-// Each warp then takes the tile 32 keys at a time (S, O and fragments fit
-// 128 registers):
-//   S = Q K^T on ldmatrix fragments;
+// of the tile), double-buffered with one barrier a tile: the tile's copies
+// are waited for and the thread that copied a K pair rotates it into this
+// buffer's K tile; past the barrier cp.async brings the next tile's K, V
+// and the RoPE table rows of its keys' positions into the other buffers
+// while the warps compute on this one. Each warp(group) takes the tile
+// `sub_keys` keys at a time:
+//   S = Q K^T (wgmma from swizzled shared tiles; or ldmatrix fragments);
 //   the document mask on the accumulators (i32 bounds per row), skipped
-//     when the warp sees the whole sub-tile, and sub-tiles the warp does
-//     not see at all skipped;
+//     when the warp sees the whole sub-tile, and sub-tiles no row of the
+//     warp (wgmma: warpgroup) sees skipped;
 //   online softmax in the log2 domain with FlashAttention-4's lazy
 //     rescale (the running max moves only when a row's grows past 2^8);
-//   P from the accumulators as the A fragments of P V, V's B fragments by
-//     ldmatrix.trans.
+//   O += P V with P from the accumulators (wgmma: V read MN-major from
+//     shared memory; mma.sync: V's B fragments by ldmatrix.trans).
 // Then O / l, and the chunk-pooling epilogue shared with the CUDA-core
 // kernel. The rotation is the reference's (cos and sin rounded to bf16,
 // each product rounded), so keys match the CUDA-core kernel bit for bit;
