@@ -236,10 +236,20 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
     MSA_ASSIGN_OR_RETURN(live[id], device_->allocate(b.dtype, concrete(b)));
     return &live[id];
   };
-  // Queued work is timed when it is done: per step when profiling,
-  // otherwise the entry as a whole at its end.
-  auto settle = [&]() -> Status {
-    return profiling_ ? device_->synchronize() : Status::ok();
+  // A launch or GEMM, and its seconds: profiled, the device's own time
+  // (events on a GPU); otherwise the host's time to queue it (the entry is
+  // timed as a whole at its end).
+  auto run = [&](const std::function<Status()> &work, double &seconds) {
+    if (profiling_) {
+      StatusOr<double> t = device_->timed(work);
+      if (t.isOk())
+        seconds = *t;
+      return t.isOk() ? Status::ok() : t.status();
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = work();
+    seconds = since(t0);
+    return st;
   };
 
   for (size_t i = 0; i < entry->steps.size(); ++i) {
@@ -258,20 +268,8 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
           args.push_back(t);
         }
       }
-      // Profiled, the kernel's own time (events on a GPU); otherwise the
-      // host's time to queue it.
-      Status st;
       double dt = 0;
-      if (profiling_) {
-        StatusOr<double> timed = device_->launchTimed(s.kernel, args);
-        st = timed.status();
-        if (timed.isOk())
-          dt = *timed;
-      } else {
-        auto t0 = std::chrono::steady_clock::now();
-        st = device_->launch(s.kernel, args);
-        dt = since(t0);
-      }
+      Status st = run([&] { return device_->launch(s.kernel, args); }, dt);
       timings_.launchSeconds += dt;
       timings_.byOp[k.op] += dt;
       ++timings_.launches;
@@ -284,11 +282,10 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
       MSA_ASSIGN_OR_RETURN(Tensor * b, get(s.b));
       MSA_ASSIGN_OR_RETURN(Tensor * c, produce(s.c));
       bool weight = entry->buffers.at(s.b).isWeight();
-      auto t0 = std::chrono::steady_clock::now();
-      Status st = device_->gemm(*a, *b, *c, weight);
-      if (st.isOk())
-        st = settle();
-      timings_.gemmSeconds += since(t0);
+      double dt = 0;
+      Status st =
+          run([&] { return device_->gemm(*a, *b, *c, weight); }, dt);
+      timings_.gemmSeconds += dt;
       ++timings_.gemms;
       if (!st.isOk())
         return st.withContext(where + " step " + std::to_string(i));

@@ -10,11 +10,10 @@
 
 namespace msa::runtime {
 
-StatusOr<double>
-PlanDevice::launchTimed(size_t index, const std::vector<const Tensor *> &args) {
+StatusOr<double> PlanDevice::timed(const std::function<Status()> &work) {
   MSA_RETURN_IF_ERROR(synchronize());
   auto t0 = std::chrono::steady_clock::now();
-  MSA_RETURN_IF_ERROR(launch(index, args));
+  MSA_RETURN_IF_ERROR(work());
   MSA_RETURN_IF_ERROR(synchronize());
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
       .count();

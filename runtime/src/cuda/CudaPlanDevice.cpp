@@ -44,10 +44,9 @@ public:
   Status launch(size_t index, const std::vector<const Tensor *> &args) override {
     return exe_->launch(index, args);
   }
-  // Events around the launch: the kernel's own time, without the host's
+  // Events around the work: the device's own time, without the host's
   // launch and synchronize (microseconds, as long as a decode kernel).
-  StatusOr<double> launchTimed(size_t index,
-                               const std::vector<const Tensor *> &args) override {
+  StatusOr<double> timed(const std::function<Status()> &work) override {
     if (!start_) {
       MSA_ASSIGN_OR_RETURN(CudaEvent start, device_->createEvent());
       MSA_ASSIGN_OR_RETURN(CudaEvent end, device_->createEvent());
@@ -55,7 +54,7 @@ public:
       end_ = std::make_unique<CudaEvent>(std::move(end));
     }
     MSA_RETURN_IF_ERROR(start_->record());
-    MSA_RETURN_IF_ERROR(exe_->launch(index, args));
+    MSA_RETURN_IF_ERROR(work());
     MSA_RETURN_IF_ERROR(end_->record());
     MSA_ASSIGN_OR_RETURN(float ms, CudaEvent::elapsedMs(*start_, *end_));
     return static_cast<double>(ms) * 1e-3;
@@ -91,7 +90,7 @@ public:
   std::unique_ptr<CudaDevice> device_;
   std::unique_ptr<CudaExecutable> exe_;
   std::unique_ptr<CublasLtGemm> gemm_;
-  // launchTimed's events, made on first use; destroyed before device_.
+  // timed()'s events, made on first use; destroyed before device_.
   std::unique_ptr<CudaEvent> start_, end_;
 };
 

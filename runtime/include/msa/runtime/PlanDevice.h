@@ -21,6 +21,7 @@
 #include "msa/runtime/Tensor.h"
 #include "msa/runtime/ThreadPool.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,11 +51,11 @@ public:
 
   /// Kernel `index` of the bundle on `args` (operands then results).
   virtual Status launch(size_t index, const std::vector<const Tensor *> &args) = 0;
-  /// launch() after the queued work, returning the seconds the kernel ran:
-  /// what profiling records per kernel. Here host time around the launch
-  /// and a synchronize; a device with a clock of its own times it there.
-  virtual StatusOr<double> launchTimed(size_t index,
-                                       const std::vector<const Tensor *> &args);
+  /// Queues `work` (a launch or a GEMM) after the queued work and returns
+  /// the seconds it ran: what profiling records per plan step. Here host
+  /// time around `work` and a synchronize; a device with a clock of its
+  /// own times it there.
+  virtual StatusOr<double> timed(const std::function<Status()> &work);
   /// c = a bᵀ with f32 accumulation; `weight` says b is a weight, which
   /// the provider may keep converted.
   virtual Status gemm(const Tensor &a, const Tensor &b, Tensor &c,
