@@ -236,9 +236,9 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
     MSA_ASSIGN_OR_RETURN(live[id], device_->allocate(b.dtype, concrete(b)));
     return &live[id];
   };
-  // A launch or GEMM, and its seconds: profiled, the device's own time
-  // (events on a GPU); otherwise the host's time to queue it (the entry is
-  // timed as a whole at its end).
+  // A launch or GEMM, and its seconds: profiled, PlanDevice::timed (events
+  // on a GPU: queueing and running, not the host's wait); otherwise the
+  // host's time to queue it (the entry is timed as a whole at its end).
   auto run = [&](const std::function<Status()> &work, double &seconds) {
     if (profiling_) {
       StatusOr<double> t = device_->timed(work);

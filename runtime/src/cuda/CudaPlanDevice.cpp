@@ -44,8 +44,10 @@ public:
   Status launch(size_t index, const std::vector<const Tensor *> &args) override {
     return exe_->launch(index, args);
   }
-  // Events around the work: the device's own time, without the host's
-  // launch and synchronize (microseconds, as long as a decode kernel).
+  // Events around the work: the stream's time from the start event to the
+  // work's end. It leaves out the host's wait for the result (several
+  // microseconds, as long as a decode kernel) but not the queueing of the
+  // work itself: the stream is idle when the start event passes.
   StatusOr<double> timed(const std::function<Status()> &work) override {
     if (!start_) {
       MSA_ASSIGN_OR_RETURN(CudaEvent start, device_->createEvent());
