@@ -104,6 +104,24 @@ struct EncodeTensorCore {
 
   VectorType vec8() { return VectorType::get({kLoadElems}, storage); }
 
+  /// Accumulators as the thread holds them, one group of 4 (c0-c3 of an
+  /// m16n8 tile) per 8 columns.
+  static SmallVector<SmallVector<Value>> quads(ArrayRef<Value> flat) {
+    SmallVector<SmallVector<Value>> out;
+    for (size_t i = 0; i < flat.size(); i += 4)
+      out.emplace_back(flat.begin() + i, flat.begin() + i + 4);
+    return out;
+  }
+  /// P's A fragment of 16-key step kk (keys 16 kk .. 16 kk + 15), made
+  /// from the score accumulators: mma.sync's and wgmma's register layout.
+  SmallVector<Value> pFragment(const SmallVector<SmallVector<Value>> &p,
+                               int64_t kk) {
+    return {e.packBf16(p[2 * kk][0], p[2 * kk][1]),
+            e.packBf16(p[2 * kk][2], p[2 * kk][3]),
+            e.packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]),
+            e.packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])};
+  }
+
   /// The shape of a tile of `rows` head vectors under `prefix` dims: rows
   /// padded for ldmatrix, or wgmma's 128-byte swizzled panels.
   SmallVector<int64_t> tileShape(SmallVector<int64_t> prefix, int64_t rows) {
@@ -322,12 +340,8 @@ struct EncodeTensorCore {
       aDescs.push_back({aDescs[kk - 1].base, units});
       bDescs.push_back({bDescs[kk - 1].base, units});
     }
-    SmallVector<Value> flat = e.wgmmaWait(
-        e.wgmma({}, sub, aDescs, {}, bDescs, /*transposeB=*/false));
-    SmallVector<SmallVector<Value>> s;
-    for (int64_t nt = 0; nt < sub / kTileCols; ++nt)
-      s.emplace_back(flat.begin() + 4 * nt, flat.begin() + 4 * nt + 4);
-    return s;
+    return quads(e.wgmmaWait(
+        e.wgmma({}, sub, aDescs, {}, bDescs, /*transposeB=*/false)));
   }
 
   /// O += P V for keys [a, a + sub) by wgmma: P from the accumulators
@@ -343,20 +357,13 @@ struct EncodeTensorCore {
         e.sharedAddress(vs, {buf, e.index(0), e.index(a), e.index(0)}),
         bn * kSwizzleBytes, kSwizzleAtomRows * kSwizzleBytes);
     for (int64_t kk = 0; kk < sub / kStepK; ++kk) {
-      aRegs.push_back({e.packBf16(p[2 * kk][0], p[2 * kk][1]),
-                       e.packBf16(p[2 * kk][2], p[2 * kk][3]),
-                       e.packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]),
-                       e.packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])});
+      aRegs.push_back(pFragment(p, kk));
       bDescs.push_back({v0, kk * kStepK * kSwizzleBytes / kDescAdvanceBytes});
     }
     for (auto &t : o)
       acc.append(t.begin(), t.end());
-    SmallVector<Value> flat = e.wgmmaWait(
-        e.wgmma(acc, d, {}, aRegs, bDescs, /*transposeB=*/true));
-    SmallVector<SmallVector<Value>> out;
-    for (size_t dt = 0; dt < o.size(); ++dt)
-      out.emplace_back(flat.begin() + 4 * dt, flat.begin() + 4 * dt + 4);
-    return out;
+    return quads(
+        e.wgmmaWait(e.wgmma(acc, d, {}, aRegs, bDescs, /*transposeB=*/true)));
   }
 
   /// Keys [a, a + sub) of the staged tile for the warp's 16 rows and
@@ -471,9 +478,7 @@ struct EncodeTensorCore {
                   e.mul(it[4 + 4 * dt + i], i < 2 ? corrA : corrB));
           return out;
         });
-    SmallVector<SmallVector<Value>> o(oTiles);
-    for (int64_t dt = 0; dt < oTiles; ++dt)
-      o[dt].assign(scaled.begin() + 4 * dt, scaled.begin() + 4 * dt + 4);
+    SmallVector<SmallVector<Value>> o = quads(scaled);
 
     if (wg) {
       for (auto &t : pvWgmma(s, o, buf, a))
@@ -497,10 +502,7 @@ struct EncodeTensorCore {
     for (int64_t n = 0; n < steps * perStep; ++n) {
       int64_t kk = n / perStep, dt = 2 * (n % perStep);
       if (dt == 0)
-        pa = {e.packBf16(s[2 * kk][0], s[2 * kk][1]),
-              e.packBf16(s[2 * kk][2], s[2 * kk][3]),
-              e.packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-              e.packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+        pa = pFragment(s, kk);
       if (n + kVLoadsAhead < steps * perStep)
         vf.push_back(vFragment(n + kVLoadsAhead));
       const SmallVector<Value> &b = vf[n];

@@ -36,6 +36,17 @@ constexpr int64_t kDescLeadingShift = 16, kDescStrideShift = 32,
                   kDescSwizzleShift = 62;
 constexpr int64_t kDescSwizzle128B = 1;
 
+/// A side-effecting inline PTX statement (AT&T dialect, as NVPTX takes it).
+LLVM::InlineAsmOp inlinePtx(OpBuilder &b, Location loc, Type result,
+                            ValueRange operands, StringRef text,
+                            StringRef constraints) {
+  return LLVM::InlineAsmOp::create(
+      b, loc, result, operands, text, constraints, /*has_side_effects=*/true,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+      ArrayAttr());
+}
+
 /// "{$first, ..., $first + count - 1}"
 std::string registerList(int64_t first, int64_t count) {
   std::string s = "{";
@@ -132,11 +143,7 @@ SmallVector<Value> GpuEmitter::wgmma(ArrayRef<Value> acc, int64_t n,
   asmText += "wgmma.commit_group.sync.aligned;\n}";
   SmallVector<Type> fields(outs, f32Type());
   auto result = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, result, operands, asmText, cons, /*has_side_effects=*/true,
-      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
+  auto op = inlinePtx(b, loc, result, operands, asmText, cons);
   SmallVector<Value> out;
   for (int64_t i = 0; i < outs; ++i)
     out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
@@ -154,12 +161,8 @@ SmallVector<Value> GpuEmitter::wgmmaWait(ArrayRef<Value> values) {
   else if (count > 1)
     result = LLVM::LLVMStructType::getLiteral(
         b.getContext(), SmallVector<Type>(count, f32Type()));
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, result, values, "wgmma.wait_group.sync.aligned 0;", cons,
-      /*has_side_effects=*/true, /*is_align_stack=*/false,
-      LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
+  auto op = inlinePtx(b, loc, result, values,
+                      "wgmma.wait_group.sync.aligned 0;", cons);
   if (count == 1)
     return {op.getResult(0)};
   SmallVector<Value> out;
@@ -169,12 +172,8 @@ SmallVector<Value> GpuEmitter::wgmmaWait(ArrayRef<Value> values) {
 }
 
 void GpuEmitter::fenceProxyAsyncShared() {
-  LLVM::InlineAsmOp::create(
-      b, loc, Type(), ValueRange{}, "fence.proxy.async.shared::cta;", "",
-      /*has_side_effects=*/true, /*is_align_stack=*/false,
-      LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
+  inlinePtx(b, loc, Type(), ValueRange{}, "fence.proxy.async.shared::cta;",
+            "");
 }
 
 Value GpuEmitter::warpgroupVoteAny(Value pred, Value barrier) {
@@ -184,12 +183,7 @@ Value GpuEmitter::warpgroupVoteAny(Value pred, Value barrier) {
                      "bar.red.or.pred p, $2, " +
                      std::to_string(kWarpgroupThreads) +
                      ", q;\nselp.u32 $0, 1, 0, p;\n}";
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, i32, ValueRange{word, barrier}, text, "=r,r,r",
-      /*has_side_effects=*/true, /*is_align_stack=*/false,
-      LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
+  auto op = inlinePtx(b, loc, i32, ValueRange{word, barrier}, text, "=r,r,r");
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
                                op.getResult(0),
                                arith::ConstantIntOp::create(b, loc, i32, 0));
