@@ -185,6 +185,17 @@ public:
   // chunk c of row r stored at chunk c ^ (r % 8), each panel 1024-byte
   // aligned (swizzledColumn).
 
+  /// The shape of a swizzled tile of `rows` vectors of `cols` bf16 under
+  /// `prefix` dims: [prefix..., cols / 64 panels, rows, 64].
+  static llvm::SmallVector<int64_t>
+  swizzledShape(llvm::SmallVector<int64_t> prefix, int64_t rows, int64_t cols);
+  /// Where element `col` (a multiple of 8: a 16-byte chunk, which the
+  /// swizzle keeps whole) of row `r` of such a tile is.
+  llvm::SmallVector<mlir::Value> swizzledIndex(llvm::SmallVector<mlir::Value> prefix,
+                                               mlir::Value r, mlir::Value col);
+  /// bar.sync on named barrier `id` for `count` threads: a warpgroup's own
+  /// barrier, which the block's other warps do not wait for.
+  void namedBarrier(mlir::Value id, int64_t count);
   /// The byte address of memref[idx...] in the shared window, as i64.
   mlir::Value sharedAddress(mlir::Value tile, mlir::ValueRange idx);
   /// The wgmma matrix descriptor of a 128-byte swizzled operand starting at

@@ -126,23 +126,15 @@ struct EncodeTensorCore {
   /// padded for ldmatrix, or wgmma's 128-byte swizzled panels.
   SmallVector<int64_t> tileShape(SmallVector<int64_t> prefix, int64_t rows) {
     if (wg)
-      prefix.append({d / kPanelElems, rows, kPanelElems});
-    else
-      prefix.append({rows, d + kRowPad});
+      return GpuEmitter::swizzledShape(std::move(prefix), rows, d);
+    prefix.append({rows, d + kRowPad});
     return prefix;
   }
   /// Where element `col` (a multiple of 8) of row `r` of such a tile is.
   SmallVector<Value> at(SmallVector<Value> prefix, Value r, Value col) {
-    if (!wg) {
-      prefix.append({r, col});
-      return prefix;
-    }
-    Value chunk =
-        e.remi(e.divi(col, e.index(kLoadElems)), e.index(kSwizzleAtomRows));
-    Value swizzled = arith::XOrIOp::create(
-        e.b, e.loc, chunk, e.remi(r, e.index(kSwizzleAtomRows)));
-    prefix.append({e.divi(col, e.index(kPanelElems)), r,
-                   e.muli(swizzled, e.index(kLoadElems))});
+    if (wg)
+      return e.swizzledIndex(std::move(prefix), r, col);
+    prefix.append({r, col});
     return prefix;
   }
 

@@ -35,7 +35,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuRouting.h"
+#include "GpuRouteTiles.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -50,11 +50,11 @@ using FPred = arith::CmpFPredicate;
 
 /// mma.sync m16n8k16: chunks per A tile, columns per B tile, head-dim
 /// elements per step.
-constexpr int64_t kTileRows = 16, kTileCols = 8, kStepK = 16;
+constexpr int64_t kTileRows = kRouteTileRows, kTileCols = kRouteTileCols,
+                  kStepK = 16;
 /// Head-dim elements a lane loads at once: 16 bytes of bf16.
 constexpr int64_t kLoadElems = 8;
-/// Lanes per row of a fragment (a quad) and rows per fragment half.
-constexpr int64_t kQuad = 4, kHalfRows = 8;
+constexpr int64_t kQuad = kRouteQuad, kHalfRows = kRouteHalfRows;
 /// Elements of padding per staged query row: 16 bytes move the 8 rows a
 /// load instruction reads onto distinct bank quarters.
 constexpr int64_t kRowPad = 8;
@@ -68,74 +68,12 @@ constexpr int64_t kMaxPassTiles = 8;
 /// every tile's B fragments live at once and spill.
 constexpr int64_t kStraightTiles = 4;
 
-/// The token reduction of one lane's rows: value, and the count (mean) or
-/// the slot of the value (last).
-struct TokenFold {
-  GpuEmitter &e;
-  QueryReduce mode;
-  Type storage;
-
-  SmallVector<Value> init() {
-    switch (mode) {
-    case QueryReduce::Max:
-      return {e.f32(kLowest), e.f32(0.0)};
-    case QueryReduce::Mean:
-      return {e.f32(0.0), e.f32(0.0)};
-    case QueryReduce::Last:
-      return {e.f32(kLowest), e.f32(-1.0)};
-    }
-    return {};
-  }
-
-  /// Folds token `slot` (f32) with head-reduced score `v` where `valid`.
-  SmallVector<Value> add(ArrayRef<Value> st, Value v, Value slot, Value valid) {
-    switch (mode) {
-    case QueryReduce::Max:
-      return {e.select(valid, e.max(st[0], v), st[0]), st[1]};
-    case QueryReduce::Mean:
-      return {e.select(valid, e.add(st[0], v), st[0]),
-              e.select(valid, e.add(st[1], e.f32(1.0)), st[1])};
-    case QueryReduce::Last: {
-      Value later = e.andI(valid, e.cmpf(FPred::OGT, slot, st[1]));
-      return {e.select(later, v, st[0]), e.select(later, slot, st[1])};
-    }
-    }
-    return {};
-  }
-
-  /// Combines with the partner lane `offset` away.
-  SmallVector<Value> combine(ArrayRef<Value> st, int64_t offset) {
-    Value ov = e.shuffleXor(st[0], offset), o1 = e.shuffleXor(st[1], offset);
-    switch (mode) {
-    case QueryReduce::Max:
-      return {e.max(st[0], ov), st[1]};
-    case QueryReduce::Mean:
-      return {e.add(st[0], ov), e.add(st[1], o1)};
-    case QueryReduce::Last: {
-      Value later = e.cmpf(FPred::OGT, o1, st[1]);
-      return {e.select(later, ov, st[0]), e.select(later, o1, st[1])};
-    }
-    }
-    return {};
-  }
-
-  /// The chunk score (spec §4.3 step 6); no valid token scores lowest.
-  Value finish(ArrayRef<Value> st) {
-    if (mode != QueryReduce::Mean)
-      return st[0];
-    Value any = e.cmpf(FPred::OGT, st[1], e.f32(0.0));
-    Value mean =
-        e.round(e.div(st[0], e.select(any, st[1], e.f32(1.0))), storage);
-    return e.select(any, mean, e.f32(kLowest));
-  }
-};
-
 struct TensorCoreRoute {
-  RouteTopKOp op;
   GpuEmitter &e;
   Route r;
-  Value q, keys, mask, coff, candS;
-  int64_t group, columns, passTiles, k;
+  RouteTiles &t;
+  Value q, keys, mask, candS;
+  int64_t group, columns, passTiles;
 
   Value qs; ///< staged queries [hk, columns, d + pad]
 
@@ -212,30 +150,24 @@ struct TensorCoreRoute {
     return c;
   }
 
-  Value headCombine(Value acc, Value v) {
-    return r.head == HeadReduce::Mean ? e.add(acc, v) : e.max(acc, v);
-  }
-
   /// The token-folded state of rows (rowA, rowB) after every pass.
-  std::pair<SmallVector<Value>, SmallVector<Value>>
-  scoreRows(Value rowA, Value rowB, Value validCols, Value valid,
-            TokenFold &fold) {
-    Value zero = e.index(0), one = e.index(1);
+  std::pair<Value, Value> scoreRows(Value rowA, Value rowB, Value validCols,
+                                    Value valid) {
+    Value zero = e.index(0);
     Value lane = e.laneId();
     Value quad = e.remi(lane, e.index(kQuad));
     Value quadOff = e.muli(quad, e.index(kLoadElems));
     Value colInTile = e.divi(lane, e.index(kQuad));
     int64_t passCols = passTiles * kTileCols;
     Value passes = e.ceilDiv(validCols, e.index(passCols));
-    SmallVector<Value> init = fold.init();
-    init.append(fold.init());
+    SmallVector<Value> init = t.fold.init();
+    init.append(t.fold.init());
     // One pass over `tiles` column tiles, straight-line so the tiles'
     // independent mma chains interleave.
     auto pass = [&](int64_t tiles, Value colBase, Value active,
                     ValueRange it) -> SmallVector<Value> {
-      Value headInit = r.head == HeadReduce::Mean ? e.f32(0.0) : e.f32(kLowest);
-      SmallVector<SmallVector<Value>> acc(tiles,
-                                          SmallVector<Value>(4, headInit));
+      SmallVector<SmallVector<Value>> acc(
+          tiles, SmallVector<Value>(4, t.headInit()));
       Rows rows = loadKeys(0, rowA, rowB, quadOff);
       for (int64_t g = 0; g < r.hk; ++g) {
         // The next head's keys are in flight while this one's tiles run.
@@ -256,7 +188,7 @@ struct TensorCoreRoute {
                   e.index(columns - 1));
               SmallVector<Value> c = tileScores(rows, g, colRow, quadOff);
               for (int64_t i = 0; i < 4; ++i)
-                out.push_back(headCombine(acc[nt][i], c[i]));
+                out.push_back(t.headCombine(acc[nt][i], c[i]));
             }
             return out;
           };
@@ -279,43 +211,7 @@ struct TensorCoreRoute {
       }
       // Finish the head reduction over the group's adjacent columns
       // and fold each distinct token once.
-      SmallVector<Value> next(it.begin(), it.end());
-      for (int64_t nt = 0; nt < tiles; ++nt) {
-        Value col0 = e.addi(e.addi(colBase, e.index(nt * kTileCols)),
-                            e.muli(quad, e.index(2)));
-        for (int64_t half = 0; half < 2; ++half) {
-          ArrayRef<Value> pair(acc[nt].data() + 2 * half, 2);
-          SmallVector<Value> values, cols;
-          Value representative = e.i1(true);
-          if (group == 1) {
-            values = {pair[0], pair[1]};
-            cols = {col0, e.addi(col0, one)};
-          } else {
-            Value v = headCombine(pair[0], pair[1]);
-            for (int64_t o = 1; 2 * o < group; o *= 2)
-              v = headCombine(v, e.shuffleXor(v, o));
-            values = {v};
-            cols = {col0};
-            if (group > 2)
-              representative =
-                  e.cmpi(Pred::eq, e.remi(quad, e.index(group / 2)), zero);
-          }
-          for (size_t i = 0; i < values.size(); ++i) {
-            Value v = values[i];
-            if (r.head == HeadReduce::Mean)
-              v = e.round(e.div(v, e.f32(static_cast<double>(r.hq))),
-                          r.storage);
-            Value slot = e.divi(cols[i], e.index(group));
-            Value ok = e.andI(representative, e.cmpi(Pred::ult, slot, valid));
-            SmallVector<Value> folded =
-                fold.add(ArrayRef<Value>(next).slice(2 * half, 2), v,
-                         e.indexToF32(slot), ok);
-            next[2 * half] = folded[0];
-            next[2 * half + 1] = folded[1];
-          }
-        }
-      }
-      return next;
+      return t.foldTokens(acc, colBase, valid, it);
     };
     // Passes of passTiles column tiles; the last (or only) one takes the
     // smallest power-of-two variant that covers its valid columns.
@@ -341,13 +237,7 @@ struct TensorCoreRoute {
                  };
                  return choose(0);
                });
-    SmallVector<Value> a(st.begin(), st.begin() + 2),
-        b(st.begin() + 2, st.end());
-    for (int64_t o = 1; o < kQuad; o *= 2) {
-      a = fold.combine(a, o);
-      b = fold.combine(b, o);
-    }
-    return {a, b};
+    return t.rowScores(st);
   }
 
   SmallVector<Value> run(Value valid) {
@@ -355,21 +245,18 @@ struct TensorCoreRoute {
     Value tokens = e.dim(q, 0);
     stage(tokens, valid);
     Value validCols = e.muli(valid, e.index(group));
-    bool meanChunks = op.getChunkReduce() == ChunkReduce::Mean;
-    Value chunkInit = meanChunks ? e.f32(0.0) : e.f32(kLowest);
-    TokenFold fold{e, r.query, r.storage};
 
     // This warp's documents: an even share of the block's.
     Value blk = e.blockIdx(), w = e.warpId();
     Value blocks = e.dim(candS, 0);
-    Value docs = e.subi(e.dim(coff, 0), one);
+    Value docs = e.subi(e.dim(t.coff, 0), one);
     Value first = e.divi(e.muli(docs, blk), blocks);
     Value last = e.divi(e.muli(docs, e.addi(blk, one)), blocks);
     Value n = e.subi(last, first);
     Value warps = e.index(e.warps());
     Value dA = e.addi(first, e.divi(e.muli(n, w), warps));
     Value dB = e.addi(first, e.divi(e.muli(n, e.addi(w, one)), warps));
-    Value cA = e.loadIndex(coff, {dA}), cB = e.loadIndex(coff, {dB});
+    Value cA = e.loadIndex(t.coff, {dA}), cB = e.loadIndex(t.coff, {dB});
 
     Value lane = e.laneId();
     Value r0 = e.divi(lane, e.index(kQuad));
@@ -378,95 +265,25 @@ struct TensorCoreRoute {
     Value upperHalf = e.cmpi(Pred::uge, lane, e.index(kHalfRows));
     Value lastRow = e.subi(cB, one);
 
-    SmallVector<Value> init{e.f32(-INFINITY), e.i32(-1), dA, chunkInit};
+    SmallVector<Value> init{e.f32(-INFINITY), e.i32(-1), dA, t.chunkInit()};
     SmallVector<Value> st =
         e.loop(cA, cB, kTileRows, init,
                [&](Value base, ValueRange it) -> SmallVector<Value> {
                  Value rowA = e.mini(e.addi(base, r0), lastRow);
                  Value rowB = e.mini(
                      e.addi(base, e.addi(r0, e.index(kHalfRows))), lastRow);
-                 auto [sa, sb] = scoreRows(rowA, rowB, validCols, valid, fold);
-                 Value scoreA = fold.finish(sa), scoreB = fold.finish(sb);
+                 auto [scoreA, scoreB] =
+                     scoreRows(rowA, rowB, validCols, valid);
                  Value fromA = e.shuffleIdx(scoreA, srcLane);
                  Value fromB = e.shuffleIdx(scoreB, srcLane);
                  Value mine = e.select(upperHalf, fromB, fromA);
                  Value chunk = e.addi(base, lane);
                  Value tileEnd = e.mini(e.addi(base, e.index(kTileRows)), cB);
-                 return walkDocuments(it, mine, chunk, base, tileEnd, dB,
-                                      chunkInit, meanChunks);
+                 return t.walkDocuments(it, mine, chunk, base, tileEnd, dB);
                });
     // Documents without chunks after the last tile (or a warp whose
     // documents have none).
-    SmallVector<Value> flushed =
-        e.loop(st[2], dB, 1, {st[0], st[1]},
-               [&](Value j, ValueRange top) -> SmallVector<Value> {
-                 Value a = e.loadIndex(coff, {j});
-                 Value b = e.loadIndex(coff, {e.addi(j, one)});
-                 Value score = finishDocScore(e, chunkInit, e.subi(b, a),
-                                              meanChunks, r.storage);
-                 return insertDocument(e, top, score, j, k);
-               });
-    return flushed;
-  }
-
-  /// Folds the tile's chunk scores (lane l: chunk `chunk`, l < 16) into
-  /// the documents from it[2] on: documents ending in the tile are scored
-  /// and inserted, one reaching past it keeps its partial in it[3].
-  SmallVector<Value> walkDocuments(ValueRange it, Value mine, Value chunk,
-                                   Value base, Value tileEnd, Value dB,
-                                   Value chunkInit, bool meanChunks) {
-    Value one = e.index(1);
-    Type f32 = e.f32Type(), i32 = e.b.getI32Type(), idx = e.b.getIndexType();
-    SmallVector<Type> types{f32, i32, idx, f32, e.b.getI1Type()};
-    SmallVector<Value> init(it.begin(), it.end());
-    init.push_back(e.i1(false));
-    Value docsEnd = e.subi(e.dim(coff, 0), one);
-    auto loop = scf::WhileOp::create(e.b, e.loc, types, init);
-    SmallVector<Location> locs(types.size(), e.loc);
-    {
-      OpBuilder::InsertionGuard guard(e.b);
-      Block *before = e.b.createBlock(&loop.getBefore(), {}, types, locs);
-      e.b.setInsertionPointToStart(before);
-      Value j = before->getArgument(2);
-      Value stop = before->getArgument(4);
-      Value inRange = e.cmpi(Pred::slt, j, dB);
-      Value jSafe = e.mini(j, e.subi(docsEnd, one));
-      Value a = e.loadIndex(coff, {jSafe});
-      Value b = e.loadIndex(coff, {e.addi(jSafe, one)});
-      Value touches =
-          e.orI(e.cmpi(Pred::slt, a, tileEnd), e.cmpi(Pred::sle, b, tileEnd));
-      Value go = e.andI(e.notI(stop), e.andI(inRange, touches));
-      scf::ConditionOp::create(e.b, e.loc, go, before->getArguments());
-
-      Block *after = e.b.createBlock(&loop.getAfter(), {}, types, locs);
-      e.b.setInsertionPointToStart(after);
-      ValueRange s = after->getArguments();
-      Value jj = s[2];
-      Value a2 = e.loadIndex(coff, {jj});
-      Value b2 = e.loadIndex(coff, {e.addi(jj, one)});
-      Value lo = e.maxi(a2, base), hi = e.mini(b2, tileEnd);
-      Value mineIn =
-          e.andI(e.cmpi(Pred::sge, chunk, lo), e.cmpi(Pred::slt, chunk, hi));
-      Value part = e.select(mineIn, mine, chunkInit);
-      part = meanChunks ? e.warpSum(part) : e.warpMax(part);
-      Value carry = meanChunks ? e.add(s[3], part) : e.max(s[3], part);
-      Value ends = e.cmpi(Pred::sle, b2, tileEnd);
-      SmallVector<Value> out = e.ifThenElse(
-          ends, {f32, i32, idx, f32, e.b.getI1Type()},
-          [&]() -> SmallVector<Value> {
-            Value score =
-                finishDocScore(e, carry, e.subi(b2, a2), meanChunks, r.storage);
-            SmallVector<Value> top =
-                insertDocument(e, ValueRange{s[0], s[1]}, score, jj, k);
-            return {top[0], top[1], e.addi(jj, one), chunkInit, e.i1(false)};
-          },
-          [&]() -> SmallVector<Value> {
-            return {s[0], s[1], jj, carry, e.i1(true)};
-          });
-      scf::YieldOp::create(e.b, e.loc, out);
-    }
-    return {loop.getResult(0), loop.getResult(1), loop.getResult(2),
-            loop.getResult(3)};
+    return t.flush(st, dB);
   }
 };
 
@@ -487,29 +304,9 @@ FailureOr<bool> emitRouteTopKTensorCore(
   int64_t group = hq / hk;
   if (group > kTileCols || (group & (group - 1)) != 0)
     return false;
-  int64_t colBytes = hk * (d + kRowPad) * 2;
-  int64_t columns =
-      tileOf(op, "staged_columns",
-             kStagedQueryBytes / colBytes / kTileCols * kTileCols);
-  // Too few columns for one token of the group: the CUDA cores take it,
-  // unless the tiles asked for that count.
-  if (columns < std::max(kTileCols, group) &&
-      tileOf(op, "staged_columns", 0) == 0)
-    return false;
-  int64_t passTiles = tileOf(op, "pass_tiles",
-                             std::min(kMaxPassTiles, columns / kTileCols));
-  if (columns < std::max(kTileCols, group) || columns % kTileCols != 0 ||
-      passTiles < 1 || passTiles * kTileCols > columns)
-    return op.emitOpError()
-           << "tensor-core routing tiles need staged_columns a multiple of "
-           << kTileCols << " holding a token's " << group
-           << " columns and pass_tiles in [1, staged_columns / " << kTileCols
-           << "]; got staged_columns " << columns << ", pass_tiles "
-           << passTiles;
   FailureOr<LaneSplit> split = LaneSplit::of(op, d);
   if (failed(split))
     return failure();
-
   Route r{e,
           *split,
           hq,
@@ -520,19 +317,66 @@ FailureOr<bool> emitRouteTopKTensorCore(
           op.getNormalize(),
           op.getScale(),
           storage};
-  TensorCoreRoute tc{op,
-                     e,
-                     r,
-                     q,
-                     keys,
-                     mask,
-                     a.operands[3],
-                     a.results[0],
-                     group,
-                     columns,
-                     passTiles,
-                     op.getKAttr().getInt(),
-                     Value()};
+  RouteTiles tiles{e,
+                   op.getHeadReduce(),
+                   hq,
+                   group,
+                   op.getKAttr().getInt(),
+                   storage,
+                   a.operands[3],
+                   op.getChunkReduce() == ChunkReduce::Mean,
+                   TokenFold{e, op.getQueryReduce(), storage}};
+
+  // wgmma: keys through a cp.async ring, both operands in shared memory.
+  bool wg = tileOf(op, "wgmma", 0) == 1;
+  int64_t wgColumns = 0, stages = 0;
+  if (wg) {
+    int64_t warpgroups = e.threads() / kWarpgroupThreads;
+    int64_t free = kSm90MaxSmemPerBlockBytes - e.sharedMark();
+    int64_t panels = d / kRouteRingPanel;
+    stages = tileOf(op, "stages", 0);
+    bool shapes = d % kRouteRingPanel == 0 &&
+                  e.threads() % kWarpgroupThreads == 0 && stages >= 2 * panels;
+    wgColumns = tileOf(op, "staged_columns",
+                       shapes ? warpgroupRouteColumns(free, hk, d, warpgroups,
+                                                      stages)
+                              : 0);
+    if (!shapes || wgColumns < std::max(kTileCols, group) ||
+        wgColumns % kTileCols != 0 ||
+        !warpgroupRouteFits(free, hk, d, warpgroups, stages, wgColumns))
+      return op.emitOpError()
+             << "wgmma routing tiles need a head dim of whole "
+             << kRouteRingPanel << "-element panels, whole warpgroups, "
+             << "stages >= 2 x panels and staged_columns a multiple of "
+             << kTileCols << " holding a token's " << group
+             << " columns, all within shared memory; got head dim " << d
+             << ", threads " << e.threads() << ", stages " << stages
+             << ", staged_columns " << wgColumns;
+  }
+  // mma.sync: on its own, or for more tokens than the wgmma body stages.
+  int64_t colBytes = hk * (d + kRowPad) * 2;
+  int64_t defaultColumns = kStagedQueryBytes / colBytes / kTileCols * kTileCols;
+  int64_t columns =
+      wg ? defaultColumns : tileOf(op, "staged_columns", defaultColumns);
+  int64_t passTiles = tileOf(op, "pass_tiles",
+                             std::min(kMaxPassTiles, columns / kTileCols));
+  // Too few columns for one token of the group: the CUDA cores take it,
+  // unless the tiles asked for that count.
+  bool mma = columns >= std::max(kTileCols, group) ||
+             (!wg && tileOf(op, "staged_columns", 0) != 0);
+  if (mma && (columns < std::max(kTileCols, group) ||
+              columns % kTileCols != 0 || passTiles < 1 ||
+              passTiles * kTileCols > columns))
+    return op.emitOpError()
+           << "tensor-core routing tiles need staged_columns a multiple of "
+           << kTileCols << " holding a token's " << group
+           << " columns and pass_tiles in [1, staged_columns / " << kTileCols
+           << "]; got staged_columns " << columns << ", pass_tiles "
+           << passTiles;
+  if (!wg && !mma)
+    return false;
+  TensorCoreRoute tc{e,     r,       tiles,   q,       keys,    mask,
+                     a.results[0], group, columns, passTiles, Value()};
 
   // Valid routing tokens, counted by every warp alike.
   Value tokens = e.dim(q, 0);
@@ -545,16 +389,33 @@ FailureOr<bool> emitRouteTopKTensorCore(
   Value valid = arith::IndexCastOp::create(
       e.b, e.loc, e.b.getIndexType(),
       arith::FPToSIOp::create(e.b, e.loc, e.b.getI32Type(), validF));
-  Value fits =
-      e.cmpi(Pred::sle, e.muli(valid, e.index(group)), e.index(columns));
+  Value validCols = e.muli(valid, e.index(group));
+  Type f32 = e.f32Type(), i32 = e.b.getI32Type();
   int64_t mark = e.sharedMark();
+  auto cudaCores = [&]() -> SmallVector<Value> {
+    e.sharedRewind(mark);
+    return fallback();
+  };
+  auto mmaOrCores = [&]() -> SmallVector<Value> {
+    if (!mma)
+      return cudaCores();
+    e.sharedRewind(mark);
+    return e.ifThenElse(e.cmpi(Pred::sle, validCols, e.index(columns)),
+                        {f32, i32},
+                        [&]() -> SmallVector<Value> { return tc.run(valid); },
+                        cudaCores);
+  };
+  if (!wg) {
+    list = mmaOrCores();
+    return true;
+  }
   list = e.ifThenElse(
-      fits, {e.f32Type(), e.b.getI32Type()},
-      [&]() -> SmallVector<Value> { return tc.run(valid); },
+      e.cmpi(Pred::sle, validCols, e.index(wgColumns)), {f32, i32},
       [&]() -> SmallVector<Value> {
-        e.sharedRewind(mark);
-        return fallback();
-      });
+        return emitRouteWarpgroupBody(e, r, tiles, q, keys, mask,
+                                      a.results[0], valid, wgColumns, stages);
+      },
+      mmaOrCores);
   return true;
 }
 

@@ -65,6 +65,29 @@ std::string constraints(const std::string &kind, int64_t count, bool tied) {
 
 } // namespace
 
+SmallVector<int64_t> GpuEmitter::swizzledShape(SmallVector<int64_t> prefix,
+                                               int64_t rows, int64_t cols) {
+  int64_t panel = kSwizzleBytes / 2;
+  prefix.append({cols / panel, rows, panel});
+  return prefix;
+}
+
+SmallVector<Value> GpuEmitter::swizzledIndex(SmallVector<Value> prefix,
+                                             Value r, Value col) {
+  int64_t panel = kSwizzleBytes / 2;
+  int64_t chunkElems = kCpAsyncMaxBytes / 2;
+  Value chunk = remi(divi(col, index(chunkElems)), index(kSwizzleAtomRows));
+  Value swizzled =
+      arith::XOrIOp::create(b, loc, chunk, remi(r, index(kSwizzleAtomRows)));
+  prefix.append({divi(col, index(panel)), r, muli(swizzled, index(chunkElems))});
+  return prefix;
+}
+
+void GpuEmitter::namedBarrier(Value id, int64_t count) {
+  inlinePtx(b, loc, Type(), ValueRange{id},
+            "bar.sync $0, " + std::to_string(count) + ";", "r");
+}
+
 Value GpuEmitter::sharedAddress(Value tile, ValueRange idx) {
   return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(),
                                   pointerTo(tile, idx, kSharedAddressSpace));

@@ -24,7 +24,7 @@ constexpr llvm::StringLiteral kTileKeys[] = {
     "vector_width", "block_k",      "threads",        "rows_per_block",
     "block_m",      "block_n",      "tensor_cores",   "token_tile",
     "staged_columns", "pass_tiles", "wgmma", "sub_keys", "unrolled_staging",
-    "key_splits"};
+    "key_splits", "stages"};
 
 /// Overrides per op name ("encode_docs" -> {threads: 256}), parsed from
 /// op:key=value[,key=value...][;op:...].
@@ -92,6 +92,8 @@ struct MsaAssignTilesPass
           tiles.push_back(b.getNamedAttr("tensor_cores", i64(1)));
         if (t.warpgroupMma)
           tiles.push_back(b.getNamedAttr("wgmma", i64(1)));
+        if (t.ringStages > 0)
+          tiles.push_back(b.getNamedAttr("stages", i64(t.ringStages)));
         if (t.keySplits > 1)
           tiles.push_back(b.getNamedAttr("key_splits", i64(t.keySplits)));
       } else {

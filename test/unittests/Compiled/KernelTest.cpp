@@ -1181,16 +1181,17 @@ struct RouteProblem {
   std::string name;
 };
 
-/// Random documents with 1..4 chunks (0 if `allowEmpty` draws it).
+/// Random documents with 1..`maxChunks` chunks (0 if `allowEmpty` draws
+/// it).
 RouteProblem randomProblem(Rng &rng, const Precision &p, const Heads &h,
                            int64_t tokens, int64_t docs, bool allowEmpty,
-                           std::string name) {
+                           std::string name, int64_t maxChunks = 4) {
   RouteProblem r;
   r.name = std::move(name);
   r.tokens = tokens;
   r.offsets = {0};
   for (int64_t j = 0; j < docs; ++j) {
-    int64_t n = rng.uniformInt(allowEmpty ? 0 : 1, 4);
+    int64_t n = rng.uniformInt(allowEmpty ? 0 : 1, maxChunks);
     r.offsets.push_back(r.offsets.back() + static_cast<int32_t>(n));
   }
   const int64_t chunks = r.offsets.back();
@@ -1262,15 +1263,20 @@ std::vector<RouteProblem> routeProblems(Rng &rng, const Precision &p,
   for (size_t j = 0; j < pairs.size(); ++j)
     pairs[j] = static_cast<int64_t>(j < 45 ? j : 89 - j);
   v.push_back(withTies(rng, p, h, 6, pairs, "mirrored pairs"));
-  // Every token routing: 18 fill two column passes of the tensor-core
-  // route_topk at MSA-4B heads; 40 are more than it stages and take the
-  // CUDA-core body there.
+  // Every token routing: 18 take the widest wgmma (or two mma.sync column
+  // passes) of the tensor-core route_topk at MSA-4B heads; 40 are more
+  // than it stages and take the CUDA-core body there.
   for (int64_t tokens : {18, 40}) {
     RouteProblem all = randomProblem(rng, p, h, tokens, 30, false,
                                      std::to_string(tokens) + " routing tokens");
     std::fill(all.mask.begin(), all.mask.end(), 1);
     v.push_back(all);
   }
+  // Long documents, some longer than a 64-chunk wgmma tile: on the cuda
+  // target each warpgroup walks several tiles and documents cross them
+  // (132 route blocks, 2 warpgroups each). Only where the keys stay small.
+  if (h.q * h.dim <= 512)
+    v.push_back(randomProblem(rng, p, h, 4, 800, true, "800 long docs", 150));
   return v;
 }
 
@@ -1317,8 +1323,8 @@ TEST(CompiledKernels, Routing) {
   };
   std::vector<Case> cases;
   // Head dim 16 runs on the CUDA cores of the cuda target, 32 on its
-  // tensor cores.
-  const Heads small{4, 2, 16}, tensorCore{8, 2, 32};
+  // tensor cores (mma.sync), 64 on wgmma.
+  const Heads small{4, 2, 16}, tensorCore{8, 2, 32}, warpgroup{8, 2, 64};
   // Every head / query / chunk reduction with NORM and SCALE on and off.
   for (auto head : {HeadReduce::kMean, HeadReduce::kMax})
     for (auto query :
@@ -1330,6 +1336,10 @@ TEST(CompiledKernels, Routing) {
             for (const Heads &h : {small, tensorCore})
               cases.push_back({"route_" + r.tag() + "_" + h.tag(), kBf16, h,
                                r, 5});
+            // wgmma: every reduction, NORM and SCALE as MSA-4B has them.
+            if (!normalize && scale)
+              cases.push_back({"route_" + r.tag() + "_" + warpgroup.tag(),
+                               kBf16, warpgroup, r, 5});
           }
   const RouteVariant msa4b{HeadReduce::kMean, QueryReduce::kMax,
                            ChunkReduce::kMax, false, true};

@@ -58,9 +58,13 @@ struct KernelTiles {
   int64_t blockM = 1, blockN = 1;
   /// CUDA encode attention: mma.sync tiles instead of CUDA-core ones.
   bool tensorCores = false;
-  /// CUDA encode attention on the tensor cores: Hopper's wgmma (a
-  /// warpgroup per group head) instead of mma.sync.
+  /// CUDA encode attention on the tensor cores and route_topk: Hopper's
+  /// wgmma (a warpgroup per group head, or per run of documents) instead
+  /// of mma.sync.
   bool warpgroupMma = false;
+  /// CUDA route_topk on wgmma: stages of the cp.async ring that streams
+  /// the router keys (0: no ring).
+  int64_t ringStages = 0;
   /// Why these numbers; printed by msa-compile --print-tiles.
   std::string reason;
 };
