@@ -60,8 +60,9 @@ if want sanitize; then
 fi
 if want bench; then
   # The whole model, MSA-4B shapes with 4 layers, over a bank of 1M chunks
-  # (64M tokens), for 4 and 16 routing tokens (more than the 20 that fit
-  # route_topk's shared memory take its slow path).
+  # (64M tokens), for 4 and 16 routing tokens (16 is the most route_topk's
+  # wgmma body stages at these heads; up to 18 take mma.sync, more the CUDA
+  # cores).
   "$B/bin/msa-run" make-model --preset msa-4b --layers 4 --router-layers 2,3 \
     -o /tmp/b4 > /dev/null
   # gpu-build.sh's tile experiments (bench-4b-l4-NAME.msab) run too.

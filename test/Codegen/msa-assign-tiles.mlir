@@ -151,3 +151,24 @@ func.func @encode_tensor_cores(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16
         -> tensor<?x8x128xbf16>
   return %o, %f, %g : tensor<?x8x128xbf16>, tensor<?x8x128xf32>, tensor<?x8x128xbf16>
 }
+
+// -----
+
+// route_topk with a head dim of whole 64-element panels: wgmma on a
+// 6-stage key ring; a head dim of 32 keeps mma.sync (no wgmma, no stages).
+// CHECK-LABEL: func.func @route_warpgroups(
+// CHECK:         msa.route_topk %{{.+}} {msa.tiles = {block_k = 1 : i64, vector_width = 8 : i64}}
+// CUDA-LABEL: func.func @route_warpgroups(
+// CUDA:         msa.route_topk %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, rows_per_block = 1 : i64, stages = 6 : i64, threads = 256 : i64, vector_width = 8 : i64, wgmma = 1 : i64}}
+// CUDA:         msa.route_topk %{{.+}} {msa.tiles = {block_m = 1 : i64, block_n = 1 : i64, rows_per_block = 1 : i64, threads = 256 : i64, vector_width = 8 : i64}}
+func.func @route_warpgroups(%q: tensor<5x32x128xbf16>, %k: tensor<8x?x128xbf16>,
+    %qs: tensor<5x4x32xbf16>, %ks: tensor<4x?x32xbf16>, %mask: tensor<5xi1>,
+    %coff: tensor<?xi32>) -> (tensor<132x2xf32>, tensor<132x2xf32>) {
+  %s, %i = msa.route_topk %q, %k, %mask, %coff heads(mean) tokens(max) chunks(max) k = 2 scale
+      : (tensor<5x32x128xbf16>, tensor<8x?x128xbf16>, tensor<5xi1>, tensor<?xi32>)
+        -> (tensor<132x2xf32>, tensor<132x2xi32>)
+  %t, %j = msa.route_topk %qs, %ks, %mask, %coff heads(mean) tokens(max) chunks(max) k = 2 scale
+      : (tensor<5x4x32xbf16>, tensor<4x?x32xbf16>, tensor<5xi1>, tensor<?xi32>)
+        -> (tensor<132x2xf32>, tensor<132x2xi32>)
+  return %s, %t : tensor<132x2xf32>, tensor<132x2xf32>
+}

@@ -125,6 +125,19 @@ TEST(KernelConfig, CudaTargetsAndTheirTiles) {
   EXPECT_EQ(chooseTiles(t, KernelFamily::kRoute, 128).routeBlocks %
                 kSm90MultiProcessors,
             0);
+  // route_topk on wgmma for whole 64-element panels: whole warpgroups and
+  // a ring deep enough to read one head's panels while the next load.
+  for (int64_t d : {64, 128}) {
+    KernelTiles route = chooseTiles(t, KernelFamily::kRoute, d);
+    EXPECT_TRUE(route.warpgroupMma) << "head dim " << d;
+    EXPECT_EQ(route.threads % kWarpgroupThreads, 0);
+    EXPECT_GE(route.ringStages, 2 * d / 64);
+  }
+  for (int64_t d : {16, 32, 96}) {
+    KernelTiles route = chooseTiles(t, KernelFamily::kRoute, d);
+    EXPECT_FALSE(route.warpgroupMma) << "head dim " << d;
+    EXPECT_EQ(route.ringStages, 0);
+  }
 }
 
 } // namespace
