@@ -60,8 +60,9 @@ if want sanitize; then
 fi
 if want bench; then
   # The whole model, MSA-4B shapes with 4 layers, over a bank of 1M chunks
-  # (64M tokens), for 4 and 16 routing tokens (16 is the most route_topk's
-  # wgmma body stages at these heads; up to 18 take mma.sync, more the CUDA
+  # (64M tokens), for 4, 16 and 19 question tokens: 1, 13 and 16 routing
+  # tokens (the last 3 are the template's; 16 is the most route_topk's
+  # wgmma body stages at these heads, up to 18 take mma.sync, more the CUDA
   # cores).
   "$B/bin/msa-run" make-model --preset msa-4b --layers 4 --router-layers 2,3 \
     -o /tmp/b4 > /dev/null
@@ -69,7 +70,7 @@ if want bench; then
   for bundle in gpu-bundles/bench-4b-l4.msab gpu-bundles/bench-4b-l4-*.msab; do
     [ -f "$bundle" ] || continue
     name=$(basename "$bundle" .msab); name=${name#bench-4b-l4}
-    for q in 4 16; do
+    for q in 4 16 19; do
       run "bench$name-q$q" timeout 150 "$B/bin/msa-run" bench --model /tmp/b4 \
         --bundle "$bundle" --target cuda --tokens 16384 \
         --reference-tokens 0 --query-tokens $q --decode-steps 4 \
@@ -112,11 +113,12 @@ if want route16m; then
   # route_topk over 16,777,216 chunks (a billion tokens) of MSA-4B shapes:
   # one layer, a router layer, so its bank (router keys, K and V, 34 GB
   # each) fits; PyTorch's router over the same number of chunks after it.
+  # 19 question tokens: 16 routing tokens, as PyTorch's T = 16.
   run make-model-1 timeout 120 "$B/bin/msa-run" make-model --preset msa-4b \
     --layers 1 --router-layers 0 -o /tmp/b1 --force
   run bench16m timeout 400 "$B/bin/msa-run" bench --model /tmp/b1 \
     --bundle gpu-bundles/bench-4b-l1.msab --target cuda --tokens 1024 \
-    --reference-tokens 0 --query-tokens 16 --decode-steps 1 \
+    --reference-tokens 0 --query-tokens 19 --decode-steps 1 \
     --bank-chunks 16777216
   echo "== bench16m"; grep "^route:" "$LOGS/bench16m.log"
   run torch-route16m timeout 300 python3 bench/torch/bench_torch.py \

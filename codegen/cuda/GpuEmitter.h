@@ -64,6 +64,9 @@ struct LaneSplit {
              llvm::SmallVector<mlir::Value> prefix) const;
 };
 
+/// Named barriers 1.. are warpgroups' own (0 is the block's barrier).
+constexpr int64_t kFirstWarpgroupBarrier = 1;
+
 class GpuEmitter : public Emitter {
 public:
   GpuEmitter(mlir::OpBuilder &b, mlir::Location loc, mlir::gpu::GPUModuleOp module,
@@ -196,6 +199,10 @@ public:
   /// bar.sync on named barrier `id` for `count` threads: a warpgroup's own
   /// barrier, which the block's other warps do not wait for.
   void namedBarrier(mlir::Value id, int64_t count);
+  /// The wgmma descriptor of a K-major 128-byte swizzled panel whose first
+  /// row is tile[idx...] (a k16 step never leaves its panel, so the
+  /// leading offset is unused; the stride is one 8-row swizzle atom).
+  mlir::Value kMajorDescriptor(mlir::Value tile, mlir::ValueRange idx);
   /// The byte address of memref[idx...] in the shared window, as i64.
   mlir::Value sharedAddress(mlir::Value tile, mlir::ValueRange idx);
   /// The wgmma matrix descriptor of a 128-byte swizzled operand starting at

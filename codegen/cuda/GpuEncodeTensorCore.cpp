@@ -77,13 +77,8 @@ constexpr double kLazyRescaleLog2 = 8.0;
 constexpr int64_t kRowPad = 8;
 /// bf16 elements of one 128-byte swizzled panel row of a wgmma operand.
 constexpr int64_t kPanelElems = kSwizzleBytes / 2;
-/// A K-major swizzled operand's leading offset is unused (a k16 step never
-/// leaves its panel); PTX wants it 1 (16 bytes) by convention.
-constexpr int64_t kWgmmaUnusedLeadingBytes = 16;
 /// Descriptor start addresses count 16-byte units.
 constexpr int64_t kDescAdvanceBytes = 16;
-/// Named barriers 1.. are the warpgroups' own (0 is the block's).
-constexpr int64_t kFirstWarpgroupBarrier = 1;
 
 struct EncodeTensorCore {
   EncodeDocsOp op;
@@ -310,9 +305,7 @@ struct EncodeTensorCore {
   GpuEmitter::WgmmaDesc kMajor(Value tile, SmallVector<Value> prefix,
                                int64_t row, int64_t col) {
     prefix.append({e.index(col / kPanelElems), e.index(row), e.index(0)});
-    return {e.wgmmaDescriptor(e.sharedAddress(tile, prefix),
-                              kWgmmaUnusedLeadingBytes,
-                              kSwizzleAtomRows * kSwizzleBytes)};
+    return {e.kMajorDescriptor(tile, prefix)};
   }
 
   /// S = Q K^T of keys [a, a + sub) for the warpgroup's 64 rows, Q

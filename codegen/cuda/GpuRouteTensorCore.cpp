@@ -30,8 +30,11 @@
 // walks it in 16-chunk tiles; documents are reduced across tiles (step 7)
 // and inserted into the warp's best-k list as they end.
 //
-// Routing tokens are compacted (masked ones never reach the tensor cores);
-// more valid tokens than the staged columns hold take the CUDA-core body.
+// Routing tokens are compacted (masked ones never reach the tensor cores).
+// The entry below picks the body by the number of valid tokens: the wgmma
+// body (GpuRouteWarpgroup.cpp) where the tiles ask for it and its staged
+// columns hold them, else this one where its staged columns do, else the
+// CUDA-core body.
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,7 +153,7 @@ struct TensorCoreRoute {
     return c;
   }
 
-  /// The token-folded state of rows (rowA, rowB) after every pass.
+  /// The chunk scores of rows (rowA, rowB), every pass's tokens folded.
   std::pair<Value, Value> scoreRows(Value rowA, Value rowB, Value validCols,
                                     Value valid) {
     Value zero = e.index(0);
@@ -332,26 +335,37 @@ FailureOr<bool> emitRouteTopKTensorCore(
   int64_t wgColumns = 0, stages = 0;
   if (wg) {
     int64_t warpgroups = e.threads() / kWarpgroupThreads;
-    int64_t free = kSm90MaxSmemPerBlockBytes - e.sharedMark();
+    int64_t mark = e.sharedMark();
     int64_t panels = d / kRouteRingPanel;
     stages = tileOf(op, "stages", 0);
+    // A lane's query slot (split->width elements) must stay inside one
+    // 16-byte chunk of the swizzled tile.
     bool shapes = d % kRouteRingPanel == 0 &&
+                  (kCpAsyncMaxBytes / 2) % split->width == 0 &&
                   e.threads() % kWarpgroupThreads == 0 && stages >= 2 * panels;
+    bool asked = tileOf(op, "staged_columns", 0) != 0;
     wgColumns = tileOf(op, "staged_columns",
-                       shapes ? warpgroupRouteColumns(free, hk, d, warpgroups,
+                       shapes ? warpgroupRouteColumns(mark, hk, d, warpgroups,
                                                       stages)
                               : 0);
-    if (!shapes || wgColumns < std::max(kTileCols, group) ||
-        wgColumns % kTileCols != 0 ||
-        !warpgroupRouteFits(free, hk, d, warpgroups, stages, wgColumns))
+    // Heads too large for one token's columns beside the ring: mma.sync or
+    // the CUDA cores take it, unless the tiles asked for that count.
+    if (shapes && !asked && wgColumns < std::max(kTileCols, group)) {
+      wg = false;
+    } else if (!shapes || wgColumns < std::max(kTileCols, group) ||
+               wgColumns % kTileCols != 0 ||
+               !warpgroupRouteFits(mark, hk, d, warpgroups, stages,
+                                   wgColumns)) {
       return op.emitOpError()
              << "wgmma routing tiles need a head dim of whole "
-             << kRouteRingPanel << "-element panels, whole warpgroups, "
-             << "stages >= 2 x panels and staged_columns a multiple of "
-             << kTileCols << " holding a token's " << group
+             << kRouteRingPanel << "-element panels (lanes' query slots in "
+             << "16-byte chunks), whole warpgroups, stages >= 2 x panels and "
+             << "staged_columns a multiple of " << kTileCols
+             << " holding a token's " << group
              << " columns, all within shared memory; got head dim " << d
              << ", threads " << e.threads() << ", stages " << stages
              << ", staged_columns " << wgColumns;
+    }
   }
   // mma.sync: on its own, or for more tokens than the wgmma body stages.
   int64_t colBytes = hk * (d + kRowPad) * 2;

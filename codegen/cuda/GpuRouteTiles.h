@@ -80,11 +80,12 @@ struct RouteTiles {
 };
 
 /// The query columns route_topk's wgmma body stages beside a key ring of
-/// `stages` 8 KiB stages per warpgroup in `sharedFree` bytes (a multiple
-/// of 8, at most wgmma's 256), and whether `columns` fit.
-int64_t warpgroupRouteColumns(int64_t sharedFree, int64_t hk, int64_t d,
+/// `stages` 8 KiB stages per warpgroup when the block's shared memory is
+/// used up to `mark` bytes (a multiple of 8, at most 128), and whether
+/// `columns` fit.
+int64_t warpgroupRouteColumns(int64_t mark, int64_t hk, int64_t d,
                               int64_t warpgroups, int64_t stages);
-bool warpgroupRouteFits(int64_t sharedFree, int64_t hk, int64_t d,
+bool warpgroupRouteFits(int64_t mark, int64_t hk, int64_t d,
                         int64_t warpgroups, int64_t stages, int64_t columns);
 /// route_topk's wgmma body (GpuRouteWarpgroup.cpp) for `valid` routing
 /// tokens, at most columns / group of them: the warp's best-k list.

@@ -41,19 +41,27 @@ using Pred = arith::CmpIPredicate;
 
 /// bf16 elements of one 128-byte swizzled panel row, and of one 16-byte
 /// chunk (a cp.async).
-constexpr int64_t kPanelElems = kSwizzleBytes / 2;
+constexpr int64_t kPanelElems = kRouteRingPanel;
 constexpr int64_t kChunkElems = kCpAsyncMaxBytes / 2;
-/// Head-dim elements per wgmma k-step.
-constexpr int64_t kStepK = 16;
-/// A K-major swizzled operand's leading offset is unused (a k16 step never
-/// leaves its panel); PTX wants it 1 (16 bytes) by convention.
-constexpr int64_t kUnusedLeadingBytes = 16;
-/// Descriptor start addresses count 16-byte units.
-constexpr int64_t kDescUnitBytes = 16;
-/// Named barriers 1.. are the warpgroups' own (0 is the block's).
-constexpr int64_t kFirstWarpgroupBarrier = 1;
-/// wgmma's widest N (PTX ISA 9.7.15.5.1).
-constexpr int64_t kMaxWgmmaN = 256;
+/// The widest wgmma N of the body: its accumulators and the head-reduced
+/// partials (N / 2 registers each) stay within 255 registers a thread; at
+/// N = 256 they spill.
+constexpr int64_t kMaxColumns = 128;
+static_assert(kMaxColumns <= kWgmmaMaxN, "wgmma's N");
+
+/// Shared memory of the key ring and of a tile's chunk scores.
+int64_t ringBytes(int64_t warpgroups, int64_t stages) {
+  return warpgroups * stages * kWgmmaRows * kPanelElems * 2;
+}
+int64_t scoreBytes(int64_t warpgroups) {
+  return warpgroups * kWgmmaRows * 4;
+}
+/// The first swizzled tile starts at the next swizzle alignment after
+/// `mark`; the query tile (whole 8-row atoms) and the ring keep it.
+int64_t alignedMark(int64_t mark) {
+  return (mark + kTmaSwizzleAlignmentBytes - 1) / kTmaSwizzleAlignmentBytes *
+         kTmaSwizzleAlignmentBytes;
+}
 
 struct WarpgroupRoute {
   GpuEmitter &e;
@@ -80,7 +88,7 @@ struct WarpgroupRoute {
     Value used = e.muli(valid, e.index(group));
     Value padCols = e.subi(e.index(columns), used);
     int64_t chunks = r.d / kChunkElems;
-    // Whole zero rows: the swizzle does not matter.
+    // Whole rows of zeros, 16 bytes a store; any chunk order fills them.
     e.loop(e.threadIdx(), e.muli(e.index(r.hk * chunks), padCols),
            e.threads(), [&](Value u) {
              Value x = e.muli(e.remi(u, e.index(chunks)),
@@ -119,22 +127,22 @@ struct WarpgroupRoute {
 
   /// Issues the copies of ring step `step` of the warpgroup (tile step /
   /// stepsPerTile, KV head and panel from the rest) into its stage, zeros
-  /// for chunks past cB and for steps past `steps`; one commit group.
-  void load(Value wgI, Value tid, Value step, Value steps, Value cA, Value cB) {
+  /// for chunks past cB; one commit group, so the waits count steps.
+  void load(Value wgI, Value tid, Value step, Value cA, Value cB) {
     Value tile = e.divi(step, e.index(stepsPerTile()));
     Value within = e.remi(step, e.index(stepsPerTile()));
     Value g = e.divi(within, e.index(panels()));
     Value p = e.remi(within, e.index(panels()));
     Value slot = e.remi(step, e.index(stages));
     Value base = e.addi(cA, e.muli(tile, e.index(kWgmmaRows)));
-    Value live = e.cmpi(Pred::slt, step, steps);
     int64_t perRow = kPanelElems / kChunkElems;
     for (int64_t i = 0; i < kWgmmaRows * perRow / kWarpgroupThreads; ++i) {
       Value c = e.addi(tid, e.index(i * kWarpgroupThreads));
       Value row = e.divi(c, e.index(perRow));
       Value x = e.muli(e.remi(c, e.index(perRow)), e.index(kChunkElems));
       Value chunk = e.addi(base, row);
-      Value ok = e.andI(live, e.cmpi(Pred::slt, chunk, cB));
+      // Steps past the last tile start at or past cB too.
+      Value ok = e.cmpi(Pred::slt, chunk, cB);
       Value src = e.select(ok, chunk, e.index(0));
       e.copyAsync16(ring, e.swizzledIndex({wgI, slot}, row, x), keys,
                     {g, src, e.addi(e.muli(p, e.index(kPanelElems)), x)}, ok);
@@ -146,12 +154,10 @@ struct WarpgroupRoute {
   /// advanced inside the wgmma statement.
   SmallVector<GpuEmitter::WgmmaDesc> panelDescs(Value tile,
                                                 SmallVector<Value> at) {
-    Value base = e.wgmmaDescriptor(e.sharedAddress(tile, at),
-                                   kUnusedLeadingBytes,
-                                   kSwizzleAtomRows * kSwizzleBytes);
+    Value base = e.kMajorDescriptor(tile, at);
     SmallVector<GpuEmitter::WgmmaDesc> descs;
-    for (int64_t kk = 0; kk < kPanelElems / kStepK; ++kk)
-      descs.push_back({base, kk * kStepK * 2 / kDescUnitBytes});
+    for (int64_t kk = 0; kk < kPanelElems / kWgmmaBf16K; ++kk)
+      descs.push_back({base, kk * kWgmmaBf16K * 2 / kWgmmaDescUnitBytes});
     return descs;
   }
 
@@ -159,7 +165,7 @@ struct WarpgroupRoute {
   /// warp (the first warp of the warpgroup walks; the others keep none).
   SmallVector<Value> body(int64_t n, Value valid, Value wgI, Value tid,
                           Value barrier, Value walker, Value dA, Value dB,
-                          Value cA, Value cB, Value steps) {
+                          Value cA, Value cB) {
     Value zero = e.index(0);
     Value lane = e.laneId();
     Value warpInGroup = e.remi(e.warpId(), e.index(kWarpgroupWarps));
@@ -188,8 +194,7 @@ struct WarpgroupRoute {
                 e.namedBarrier(barrier, kWarpgroupThreads);
                 for (int64_t p = 0; p < panels(); ++p)
                   load(wgI, tid,
-                       e.addi(first, e.index(stages - panels() + p)), steps,
-                       cA, cB);
+                       e.addi(first, e.index(stages - panels() + p)), cA, cB);
                 // One wgmma group over the head dim: the panels' k-steps.
                 SmallVector<GpuEmitter::WgmmaDesc> aDescs, bDescs;
                 for (int64_t p = 0; p < panels(); ++p) {
@@ -240,8 +245,8 @@ struct WarpgroupRoute {
                 return SmallVector<Value>(it.begin(), it.end());
               });
         });
-    // No copy may still be landing when the block's shared memory is
-    // reused by the merge.
+    // The ring's last copies (zero fills past cB) land before the
+    // warpgroup moves on.
     e.copyAsyncWait(0);
     return e.ifThenElse(
         walker, {f32, e.b.getI32Type()},
@@ -276,13 +281,11 @@ struct WarpgroupRoute {
     Value dA = e.addi(first, e.divi(e.muli(nDocs, wgI), wgs));
     Value dB = e.addi(first, e.divi(e.muli(nDocs, e.addi(wgI, one)), wgs));
     Value cA = e.loadIndex(t.coff, {dA}), cB = e.loadIndex(t.coff, {dB});
-    Value steps = e.muli(e.ceilDiv(e.subi(cB, cA), e.index(kWgmmaRows)),
-                         e.index(stepsPerTile()));
 
     // The ring's first stages in flight before the variant is chosen: a
     // head's panels are read while the next heads' stages - P load.
     for (int64_t s = 0; s < stages - panels(); ++s)
-      load(wgI, tid, e.index(s), steps, cA, cB);
+      load(wgI, tid, e.index(s), cA, cB);
 
     // The smallest variant holding the valid columns (powers of two from
     // 8, then all staged columns): N is part of the instruction.
@@ -295,7 +298,7 @@ struct WarpgroupRoute {
         [&](size_t v) -> SmallVector<Value> {
       auto emit = [&]() {
         return body(variants[v], valid, wgI, tid, barrier, walker, dA, dB, cA,
-                    cB, steps);
+                    cB);
       };
       if (v + 1 == variants.size())
         return emit();
@@ -310,27 +313,22 @@ struct WarpgroupRoute {
 
 } // namespace
 
-int64_t warpgroupRouteColumns(int64_t sharedFree, int64_t hk, int64_t d,
+int64_t warpgroupRouteColumns(int64_t mark, int64_t hk, int64_t d,
                               int64_t warpgroups, int64_t stages) {
-  int64_t ring = warpgroups * stages * kWgmmaRows * kPanelElems * 2;
-  int64_t scoreBytes = warpgroups * kWgmmaRows * 4;
-  // Two swizzle alignments: the staged queries' and the ring's.
-  int64_t left = sharedFree - ring - scoreBytes - 2 * kTmaSwizzleAlignmentBytes;
-  int64_t perColumn = hk * d * 2;
+  int64_t left = kSm90MaxSmemPerBlockBytes - alignedMark(mark) -
+                 ringBytes(warpgroups, stages) - scoreBytes(warpgroups);
   if (left <= 0)
     return 0;
-  int64_t cols = left / perColumn / kRouteTileCols * kRouteTileCols;
-  return std::min(cols, kMaxWgmmaN);
+  int64_t cols = left / (hk * d * 2) / kRouteTileCols * kRouteTileCols;
+  return std::min(cols, kMaxColumns);
 }
 
-bool warpgroupRouteFits(int64_t sharedFree, int64_t hk, int64_t d,
+bool warpgroupRouteFits(int64_t mark, int64_t hk, int64_t d,
                         int64_t warpgroups, int64_t stages, int64_t columns) {
-  int64_t ring = warpgroups * stages * kWgmmaRows * kPanelElems * 2;
-  int64_t scoreBytes = warpgroups * kWgmmaRows * 4;
-  return columns <= kMaxWgmmaN &&
-         ring + scoreBytes + 2 * kTmaSwizzleAlignmentBytes +
-                 hk * d * 2 * columns <=
-             sharedFree;
+  return columns <= kMaxColumns &&
+         alignedMark(mark) + hk * d * 2 * columns +
+                 ringBytes(warpgroups, stages) + scoreBytes(warpgroups) <=
+             kSm90MaxSmemPerBlockBytes;
 }
 
 SmallVector<Value> emitRouteWarpgroupBody(GpuEmitter &e, Route &r,

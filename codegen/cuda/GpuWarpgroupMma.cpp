@@ -30,7 +30,7 @@ namespace {
 /// Descriptor fields (PTX ISA 9.7.15.5.1.2): addresses and offsets in
 /// 16-byte units; start address bits 0-13, leading offset 16-29, stride
 /// offset 32-45, swizzle mode 62-63 (1: 128-byte swizzle).
-constexpr int64_t kDescUnitBytes = 16;
+constexpr int64_t kDescUnitBytes = kWgmmaDescUnitBytes;
 constexpr int64_t kDescFieldMask = (1 << 14) - 1;
 constexpr int64_t kDescLeadingShift = 16, kDescStrideShift = 32,
                   kDescSwizzleShift = 62;
@@ -91,6 +91,11 @@ void GpuEmitter::namedBarrier(Value id, int64_t count) {
 Value GpuEmitter::sharedAddress(Value tile, ValueRange idx) {
   return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(),
                                   pointerTo(tile, idx, kSharedAddressSpace));
+}
+
+Value GpuEmitter::kMajorDescriptor(Value tile, ValueRange idx) {
+  return wgmmaDescriptor(sharedAddress(tile, idx), kDescUnitBytes,
+                         kSwizzleAtomRows * kSwizzleBytes);
 }
 
 Value GpuEmitter::wgmmaDescriptor(Value address, int64_t leadingBytes,

@@ -8,6 +8,8 @@
 
 #include "msa/Codegen/HardwareLimits.h"
 
+#include <algorithm>
+
 namespace msa::codegen {
 
 TargetInfo TargetInfo::cpu(const std::string &cpuName) {
@@ -126,19 +128,21 @@ KernelTiles chooseCudaTiles(KernelFamily family, int64_t innerDim,
     t.routeBlocks = kSm90MultiProcessors;
     t.reason = "a block per SM (160 KiB of staged queries), a warp per run "
                "of documents";
-    // Head dims of whole 64-element panels: wgmma scores 64 chunks a
-    // warpgroup from a cp.async ring, so the keys stream while the tensor
-    // cores work (mma.sync waits for its keys, and at 16 routing tokens
-    // its multiplies take as long as HBM). Six 8 KiB panel stages a
-    // warpgroup: at head dim 128 a head's two are read while the next
+    // Power-of-two head dims from 64 (whole 64-element panels, and a
+    // lane's query slot inside one 16-byte chunk): wgmma scores 64 chunks
+    // a warpgroup from a cp.async ring, so the keys stream while the
+    // tensor cores work (mma.sync waits for its keys, and at 13 routing
+    // tokens its multiplies take as long as HBM). Six 8 KiB panel stages
+    // a warpgroup: at head dim 128 a head's two are read while the next
     // four load, 64 KiB in flight per SM (HBM's latency-bandwidth product
     // is ~30 KiB), and the staged queries keep 64 columns (16 MSA-4B
-    // routing tokens; more take mma.sync).
-    if (innerDim % 64 == 0) {
+    // routing tokens; more take mma.sync). Wider heads need two heads'
+    // panels at least.
+    if (innerDim >= 64 && (innerDim & (innerDim - 1)) == 0) {
       t.warpgroupMma = true;
-      t.ringStages = 6;
+      t.ringStages = std::max<int64_t>(6, 2 * innerDim / 64);
       t.reason = "a block per SM, a warpgroup per run of documents, wgmma "
-                 "on a 6-stage cp.async ring of keys";
+                 "on a cp.async ring of key panels";
     }
     break;
   }

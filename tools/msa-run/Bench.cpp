@@ -47,7 +47,7 @@ const std::vector<FlagSpec> kFlags = {
     {"reference-tokens", "N",
      "tokens the reference backend encodes for the ratio (default 1024; 0 "
      "skips the reference)"},
-    {"query-tokens", "N", "routing-query tokens (default 64)"},
+    {"query-tokens", "N", "question tokens, the last 3 of them template (default 64)"},
     {"bank-chunks", "N",
      "route and decode over a bank of N random chunks (documents of 16 "
      "chunks) instead of the encoded one; 0: the encoded bank (default)"},
@@ -189,8 +189,12 @@ int runBench(int argc, char **argv) {
     return docs;
   };
   std::vector<std::vector<int32_t>> docs = makeDocs(*tokens);
+  // The question's tokens route; the last three are the template's turn
+  // markers, as in a chat prompt.
   PromptRow row;
+  int64_t routingTokens = 0;
   for (int64_t i = 0; i < *queryTokens; ++i) {
+    routingTokens += i + 3 < *queryTokens;
     row.tokens.push_back(static_cast<int32_t>(rng.uniformInt(0, 255)));
     row.roles.push_back(i + 3 < *queryTokens ? kRoleRouting : kRoleTemplate);
   }
@@ -312,6 +316,7 @@ int runBench(int argc, char **argv) {
   double bandwidth = *measured;
   JsonValue route = JsonValue::object();
   route.set("chunks", enc->memory.numChunks);
+  route.set("routing_tokens", routingTokens);
   route.set("documents", enc->memory.numDocs());
   route.set("seconds_per_layer", routePerLayer);
   route.set("key_bytes_per_layer", keyBytes);
@@ -447,9 +452,11 @@ int runBench(int argc, char **argv) {
     std::printf("\n         no encode attention (no layer reads one); GEMMs "
                 "%.3f s (steps waited for one by one)",
                 e.find("kernel_seconds")->find("gemm")->asNumber());
-  std::printf("\nroute:   %lld chunks, %.3f ms per router layer reading %.2f MB "
-              "of router keys = %.2f GB/s; copy bandwidth %.2f GB/s; %.1f%%\n",
+  std::printf("\nroute:   %lld chunks, %lld routing tokens, %.3f ms per router "
+              "layer reading %.2f MB of router keys = %.2f GB/s; copy "
+              "bandwidth %.2f GB/s; %.1f%%\n",
               (long long)enc->memory.numChunks,
+              (long long)r.find("routing_tokens")->asNumber(),
               r.find("seconds_per_layer")->asNumber() * 1e3, keyBytes / 1e6,
               r.find("gb_per_s")->asNumber(), r.find("copy_gb_per_s")->asNumber(),
               100 * r.find("fraction_of_copy_bandwidth")->asNumber());

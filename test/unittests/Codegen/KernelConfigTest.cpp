@@ -127,13 +127,13 @@ TEST(KernelConfig, CudaTargetsAndTheirTiles) {
             0);
   // route_topk on wgmma for whole 64-element panels: whole warpgroups and
   // a ring deep enough to read one head's panels while the next load.
-  for (int64_t d : {64, 128}) {
+  for (int64_t d : {64, 128, 256}) {
     KernelTiles route = chooseTiles(t, KernelFamily::kRoute, d);
     EXPECT_TRUE(route.warpgroupMma) << "head dim " << d;
     EXPECT_EQ(route.threads % kWarpgroupThreads, 0);
     EXPECT_GE(route.ringStages, 2 * d / 64);
   }
-  for (int64_t d : {16, 32, 96}) {
+  for (int64_t d : {16, 32, 96, 192}) {
     KernelTiles route = chooseTiles(t, KernelFamily::kRoute, d);
     EXPECT_FALSE(route.warpgroupMma) << "head dim " << d;
     EXPECT_EQ(route.ringStages, 0);

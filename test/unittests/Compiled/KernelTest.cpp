@@ -1263,10 +1263,10 @@ std::vector<RouteProblem> routeProblems(Rng &rng, const Precision &p,
   for (size_t j = 0; j < pairs.size(); ++j)
     pairs[j] = static_cast<int64_t>(j < 45 ? j : 89 - j);
   v.push_back(withTies(rng, p, h, 6, pairs, "mirrored pairs"));
-  // Every token routing: 18 take the widest wgmma (or two mma.sync column
-  // passes) of the tensor-core route_topk at MSA-4B heads; 40 are more
-  // than it stages and take the CUDA-core body there.
-  for (int64_t tokens : {18, 40}) {
+  // Every token routing: at MSA-4B heads 16 fill the wgmma body's staged
+  // columns, 18 fill two mma.sync column passes and 40 take the CUDA-core
+  // body.
+  for (int64_t tokens : {16, 18, 40}) {
     RouteProblem all = randomProblem(rng, p, h, tokens, 30, false,
                                      std::to_string(tokens) + " routing tokens");
     std::fill(all.mask.begin(), all.mask.end(), 1);
@@ -1347,6 +1347,8 @@ TEST(CompiledKernels, Routing) {
                              ChunkReduce::kMax, true, false};
   cases.push_back({"route_msa4b_8x1x64", kBf16, {8, 1, 64}, msa4b, 4});
   cases.push_back({"route_msa4b_32x8x128", kBf16, {32, 8, 128}, msa4b, 16});
+  // Two 64-element panels a head on wgmma, with the long documents.
+  cases.push_back({"route_msa4b_4x1x128", kBf16, {4, 1, 128}, msa4b, 16});
   cases.push_back({"route_infonce_8x8x64", kBf16, {8, 8, 64}, infonce, 3});
   cases.push_back({"route_msa4b_6x2x20", kBf16, {6, 2, 20}, msa4b, 2});
   cases.push_back({"route_msa4b_4x2x32", kBf16, {4, 2, 32}, msa4b, 5});

@@ -33,6 +33,12 @@ inline constexpr unsigned kGlobalAddressSpace = 1;
 inline constexpr int64_t kTmaSwizzleAlignmentBytes = 1024;
 /// Rows (M) of one wgmma.mma_async: a warpgroup's 4 warps, 16 rows each.
 inline constexpr int64_t kWgmmaRows = 64;
+/// K of one bf16 wgmma.mma_async (m64nNk16), and its widest N.
+inline constexpr int64_t kWgmmaBf16K = 16;
+inline constexpr int64_t kWgmmaMaxN = 256;
+/// wgmma matrix descriptors count addresses and offsets in 16-byte units
+/// (PTX ISA 9.7.15.5.1.2).
+inline constexpr int64_t kWgmmaDescUnitBytes = 16;
 /// Bytes of one row of a 128-byte swizzled wgmma operand (a "panel" of 64
 /// bf16), and the rows of one swizzle atom (8 x 128 = 1024 bytes, which is
 /// also kTmaSwizzleAlignmentBytes): PTX ISA 9.7.15.5.1.
