@@ -85,7 +85,6 @@ struct TensorCoreRoute {
   /// tokens in order so slots need no prefix sums; columns past the last
   /// valid token's up to the next column tile are zeros.
   void stage(Value tokens, Value valid) {
-    Value zero = e.index(0), one = e.index(1);
     int64_t row = r.d + kRowPad;
     qs = e.shared({r.hk, columns, row}, r.storage);
     Value used = e.muli(valid, e.index(group));
@@ -101,19 +100,11 @@ struct TensorCoreRoute {
              Value g = e.divi(rest, padCols);
              e.store(e.f32(0.0), qs, {g, col, x});
            });
-    e.loop(e.warpId(), e.index(r.hq), e.warps(), [&](Value h) {
-      Value g = e.divi(h, e.index(group));
-      Value inGroup = e.remi(h, e.index(group));
-      e.loop(zero, tokens, 1, {zero}, [&](Value t, ValueRange slot) {
-        Value isValid = e.loadBool(mask, {t});
-        e.ifThen(isValid, [&] {
-          Value col = e.addi(e.muli(slot[0], e.index(group)), inGroup);
-          r.storeSlots(r.prepare(r.slots(q, {t, h})), qs, {g, col});
-        });
-        return SmallVector<Value>{
-            e.select(isValid, e.addi(slot[0], one), slot[0])};
-      });
-    });
+    forEachStagedColumn(e, mask, tokens, r.hq, group,
+                        [&](Value g, Value col, Value h, Value t) {
+                          r.storeSlots(r.prepare(r.slots(q, {t, h})), qs,
+                                       {g, col});
+                        });
     e.barrier();
   }
 

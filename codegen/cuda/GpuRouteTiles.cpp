@@ -17,6 +17,24 @@ using Pred = arith::CmpIPredicate;
 using FPred = arith::CmpFPredicate;
 } // namespace
 
+void forEachStagedColumn(
+    GpuEmitter &e, Value mask, Value tokens, int64_t hq, int64_t group,
+    const std::function<void(Value, Value, Value, Value)> &store) {
+  Value zero = e.index(0), one = e.index(1);
+  e.loop(e.warpId(), e.index(hq), e.warps(), [&](Value h) {
+    Value g = e.divi(h, e.index(group));
+    Value inGroup = e.remi(h, e.index(group));
+    e.loop(zero, tokens, 1, {zero}, [&](Value t, ValueRange slot) {
+      Value isValid = e.loadBool(mask, {t});
+      e.ifThen(isValid, [&] {
+        store(g, e.addi(e.muli(slot[0], e.index(group)), inGroup), h, t);
+      });
+      return SmallVector<Value>{
+          e.select(isValid, e.addi(slot[0], one), slot[0])};
+    });
+  });
+}
+
 SmallVector<Value> TokenFold::init() {
   switch (mode) {
   case QueryReduce::Max:

@@ -79,6 +79,14 @@ struct RouteTiles {
   SmallVector<Value> flush(mlir::ValueRange it, Value dB);
 };
 
+/// For every valid routing token (compacted: the s-th valid one takes
+/// column slot s) and query head h, a warp per query head, in token order
+/// so slots need no prefix sums: store(KV head h / group, column
+/// s group + h % group, h, token).
+void forEachStagedColumn(
+    GpuEmitter &e, Value mask, Value tokens, int64_t hq, int64_t group,
+    const std::function<void(Value, Value, Value, Value)> &store);
+
 /// The query columns route_topk's wgmma body stages beside a key ring of
 /// `stages` 8 KiB stages per warpgroup when the block's shared memory is
 /// used up to `mark` bytes (a multiple of 8, at most 128), and whether

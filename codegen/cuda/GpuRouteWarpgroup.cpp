@@ -81,7 +81,6 @@ struct WarpgroupRoute {
   /// body stages them (column slot group + h % group of KV head h /
   /// group), and zeros in the columns past them.
   void stage(Value tokens, Value valid) {
-    Value zero = e.index(0), one = e.index(1);
     int64_t group = t.group;
     qs = e.shared(GpuEmitter::swizzledShape({r.hk}, columns, r.d), r.storage,
                   kTmaSwizzleAlignmentBytes);
@@ -99,16 +98,11 @@ struct WarpgroupRoute {
              e.storeAligned(e.splat(e.f32(0.0), kChunkElems), qs,
                             e.swizzledIndex({g}, col, x));
            });
-    e.loop(e.warpId(), e.index(r.hq), e.warps(), [&](Value h) {
-      Value g = e.divi(h, e.index(group));
-      Value inGroup = e.remi(h, e.index(group));
-      e.loop(zero, tokens, 1, {zero}, [&](Value tok, ValueRange slot) {
-        Value isValid = e.loadBool(mask, {tok});
-        e.ifThen(isValid, [&] {
-          Value col = e.addi(e.muli(slot[0], e.index(group)), inGroup);
-          SmallVector<Value> v = r.prepare(r.slots(q, {tok, h}));
-          // A lane's slot is `width` <= 8 elements from a multiple of
-          // width: inside one 16-byte chunk.
+    forEachStagedColumn(
+        e, mask, tokens, r.hq, group, [&](Value g, Value col, Value h, Value t) {
+          SmallVector<Value> v = r.prepare(r.slots(q, {t, h}));
+          // A lane's slot is `width` elements (dividing 8) from a multiple
+          // of width: inside one 16-byte chunk.
           for (int64_t k = 0; k < r.split.slots; ++k) {
             Value x = r.split.offset(e, k);
             Value x0 = e.muli(e.divi(x, e.index(kChunkElems)),
@@ -118,10 +112,6 @@ struct WarpgroupRoute {
             e.storeAligned(v[k], qs, idx);
           }
         });
-        return SmallVector<Value>{
-            e.select(isValid, e.addi(slot[0], one), slot[0])};
-      });
-    });
     e.barrier();
   }
 
