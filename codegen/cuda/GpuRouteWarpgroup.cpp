@@ -74,7 +74,7 @@ struct WarpgroupRoute {
   int64_t stepsPerTile() const { return r.hk * panels(); }
 
   Value qs;     ///< staged queries [hk, panels, columns, 64], swizzled
-  Value ring;   ///< key stages [warpgroups, stages, 64, 64], swizzled
+  Value ring;   ///< key stages [warpgroups, stages, 1, 64, 64], swizzled
   Value scores; ///< the chunk scores of a tile [warpgroups, 64]
 
   /// The prepared queries of the valid tokens, compacted as the mma.sync
