@@ -216,7 +216,11 @@ public:
   /// group. A comes from shared memory (`aDescs`, one a step) or from
   /// registers (`aRegs`, four words a step in mma.sync's A fragment
   /// layout); B from shared memory, K-major or (`transposeB`) MN-major.
-  /// The results are in flight until wgmmaWait.
+  /// The results are in flight until wgmmaWait. Keep the wait next to the
+  /// issue: with a branch or loop between them LLVM copies the in-flight
+  /// results into the wait's tied operands before they land, and ptxas
+  /// does not flag it (route_topk's walk, overlapped that way, picked
+  /// wrong documents on an H200).
   /// A step's descriptor is a base one advanced `units` 16-byte units,
   /// added inside the asm statement: only the few bases stay live.
   struct WgmmaDesc {
