@@ -39,9 +39,6 @@ namespace msa::codegen::cuda {
 
 namespace {
 
-using Pred = arith::CmpIPredicate;
-using FPred = arith::CmpFPredicate;
-
 /// Elements of padding after each shared-memory row: 16 bytes of bf16
 /// moves consecutive rows four banks apart.
 constexpr int64_t kRowPad = 8;

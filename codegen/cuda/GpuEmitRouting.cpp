@@ -37,11 +37,6 @@ using namespace mlir;
 
 namespace msa::codegen::cuda {
 
-namespace {
-using Pred = arith::CmpIPredicate;
-using FPred = arith::CmpFPredicate;
-} // namespace
-
 /// The better of two candidates: higher score, then lower id; id < 0 is
 /// never better.
 Value better(GpuEmitter &e, Value s, Value id, Value os, Value oid) {

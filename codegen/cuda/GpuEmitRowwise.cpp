@@ -35,8 +35,6 @@ int64_t gpuVectorWidth(Operation *op, int64_t len) {
 
 namespace {
 
-using Pred = arith::CmpIPredicate;
-
 /// `m` flattened to one dimension.
 Value flat(GpuEmitter &e, Value m) {
   auto t = cast<MemRefType>(m.getType());

@@ -19,6 +19,8 @@
 
 #include "common/EmitUtils.h"
 
+#include "msa/Codegen/HardwareLimits.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 namespace msa::codegen::cuda {
@@ -66,6 +68,14 @@ struct LaneSplit {
 
 /// Named barriers 1.. are warpgroups' own (0 is the block's barrier).
 constexpr int64_t kFirstWarpgroupBarrier = 1;
+/// bf16 elements of one 128-byte swizzled row of a wgmma operand (a
+/// "panel"), and of one 16-byte chunk (a cp.async, a swizzle unit).
+constexpr int64_t kSwizzlePanelElems = kSwizzleBytes / 2;
+constexpr int64_t kChunkElems = kCpAsyncMaxBytes / 2;
+
+/// The comparison predicates, as every kernel emitter names them.
+using Pred = mlir::arith::CmpIPredicate;
+using FPred = mlir::arith::CmpFPredicate;
 
 class GpuEmitter : public Emitter {
 public:

@@ -55,8 +55,6 @@ namespace msa::codegen::cuda {
 
 namespace {
 
-using Pred = arith::CmpIPredicate;
-
 /// mma.sync m16n8k16: query rows per warp, key or head-dim columns per
 /// accumulator tile, keys per P V step.
 constexpr int64_t kWarpRows = 16, kTileCols = 8, kStepK = 16;
@@ -75,10 +73,6 @@ constexpr double kLazyRescaleLog2 = 8.0;
 /// Elements of padding per shared row: 16 bytes put the 8 rows of one
 /// fragment load (and of one ldmatrix) on distinct bank quarters.
 constexpr int64_t kRowPad = 8;
-/// bf16 elements of one 128-byte swizzled panel row of a wgmma operand.
-constexpr int64_t kPanelElems = kSwizzleBytes / 2;
-/// Descriptor start addresses count 16-byte units.
-constexpr int64_t kDescAdvanceBytes = 16;
 
 struct EncodeTensorCore {
   EncodeDocsOp op;
@@ -304,7 +298,7 @@ struct EncodeTensorCore {
   /// `col`, from `row` on (K-major: A of Q K^T and B).
   GpuEmitter::WgmmaDesc kMajor(Value tile, SmallVector<Value> prefix,
                                int64_t row, int64_t col) {
-    prefix.append({e.index(col / kPanelElems), e.index(row), e.index(0)});
+    prefix.append({e.index(col / kSwizzlePanelElems), e.index(row), e.index(0)});
     return {e.kMajorDescriptor(tile, prefix)};
   }
 
@@ -316,12 +310,12 @@ struct EncodeTensorCore {
     for (int64_t kk = 0; kk < d / kStepK; ++kk) {
       int64_t col = kk * kStepK;
       // One base descriptor a panel; the steps inside it advance it.
-      if (col % kPanelElems == 0) {
+      if (col % kSwizzlePanelElems == 0) {
         aDescs.push_back(kMajor(qs, {hg}, 0, col));
         bDescs.push_back(kMajor(ks, {buf}, a, col));
         continue;
       }
-      int64_t units = (col % kPanelElems) * 2 / kDescAdvanceBytes;
+      int64_t units = (col % kSwizzlePanelElems) * 2 / kWgmmaDescUnitBytes;
       aDescs.push_back({aDescs[kk - 1].base, units});
       bDescs.push_back({bDescs[kk - 1].base, units});
     }
@@ -343,7 +337,7 @@ struct EncodeTensorCore {
         bn * kSwizzleBytes, kSwizzleAtomRows * kSwizzleBytes);
     for (int64_t kk = 0; kk < sub / kStepK; ++kk) {
       aRegs.push_back(pFragment(p, kk));
-      bDescs.push_back({v0, kk * kStepK * kSwizzleBytes / kDescAdvanceBytes});
+      bDescs.push_back({v0, kk * kStepK * kSwizzleBytes / kWgmmaDescUnitBytes});
     }
     for (auto &t : o)
       acc.append(t.begin(), t.end());
@@ -772,12 +766,12 @@ LogicalResult emitEncodeDocsTensorCore(EncodeDocsOp op, const GpuKernelArgs &a,
     return op.emitOpError() << "sub_keys must be a multiple of " << kStepK
                             << " dividing block_n; got sub_keys " << sub
                             << ", block_n " << bn;
-  if (wg && (bm != kWgmmaRows || d % kPanelElems != 0))
+  if (wg && (bm != kWgmmaRows || d % kSwizzlePanelElems != 0))
     return op.emitOpError()
            << "wgmma tiles need block_m " << kWgmmaRows
            << " (a warpgroup per group head) and a head dim that is a "
               "multiple of "
-           << kPanelElems << "; got block_m " << bm << ", head dim " << d;
+           << kSwizzlePanelElems << "; got block_m " << bm << ", head dim " << d;
   if (group == 0 || bm % kWarpRows != 0 || bn % kStepK != 0 ||
       e.threads() != kWarpSize * group * (bm / kWarpRows))
     return op.emitOpError()

@@ -48,9 +48,6 @@ namespace msa::codegen::cuda {
 
 namespace {
 
-using Pred = arith::CmpIPredicate;
-using FPred = arith::CmpFPredicate;
-
 /// mma.sync m16n8k16: chunks per A tile, columns per B tile, head-dim
 /// elements per step.
 constexpr int64_t kTileRows = kRouteTileRows, kTileCols = kRouteTileCols,
@@ -327,12 +324,12 @@ FailureOr<bool> emitRouteTopKTensorCore(
   if (wg) {
     int64_t warpgroups = e.threads() / kWarpgroupThreads;
     int64_t mark = e.sharedMark();
-    int64_t panels = d / kRouteRingPanel;
+    int64_t panels = d / kSwizzlePanelElems;
     stages = tileOf(op, "stages", 0);
     // A lane's query slot (split->width elements) must stay inside one
     // 16-byte chunk of the swizzled tile.
-    bool shapes = d % kRouteRingPanel == 0 &&
-                  (kCpAsyncMaxBytes / 2) % split->width == 0 &&
+    bool shapes = d % kSwizzlePanelElems == 0 &&
+                  kChunkElems % split->width == 0 &&
                   e.threads() % kWarpgroupThreads == 0 && stages >= 2 * panels;
     bool asked = tileOf(op, "staged_columns", 0) != 0;
     wgColumns = tileOf(op, "staged_columns",
@@ -349,7 +346,7 @@ FailureOr<bool> emitRouteTopKTensorCore(
                                    wgColumns)) {
       return op.emitOpError()
              << "wgmma routing tiles need a head dim of whole "
-             << kRouteRingPanel << "-element panels (lanes' query slots in "
+             << kSwizzlePanelElems << "-element panels (lanes' query slots in "
              << "16-byte chunks), whole warpgroups, stages >= 2 x panels and "
              << "staged_columns a multiple of " << kTileCols
              << " holding a token's " << group

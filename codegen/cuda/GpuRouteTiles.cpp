@@ -12,11 +12,6 @@ using namespace mlir;
 
 namespace msa::codegen::cuda {
 
-namespace {
-using Pred = arith::CmpIPredicate;
-using FPred = arith::CmpFPredicate;
-} // namespace
-
 void forEachStagedColumn(
     GpuEmitter &e, Value mask, Value tokens, int64_t hq, int64_t group,
     const std::function<void(Value, Value, Value, Value)> &store) {

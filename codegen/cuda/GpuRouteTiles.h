@@ -26,9 +26,6 @@ namespace msa::codegen::cuda {
 /// per tile, lanes per row (a quad) and rows per fragment half.
 constexpr int64_t kRouteTileRows = 16, kRouteTileCols = 8;
 constexpr int64_t kRouteQuad = 4, kRouteHalfRows = 8;
-/// The wgmma body's key ring stages: 64-element head-dim panels (a
-/// 128-byte swizzle row) of 64 chunks, 8 KiB each.
-constexpr int64_t kRouteRingPanel = kSwizzleBytes / 2;
 
 /// The token reduction of one lane's rows: value, and the count (mean) or
 /// the slot of the value (last).

@@ -37,12 +37,6 @@ namespace msa::codegen::cuda {
 
 namespace {
 
-using Pred = arith::CmpIPredicate;
-
-/// bf16 elements of one 128-byte swizzled panel row, and of one 16-byte
-/// chunk (a cp.async).
-constexpr int64_t kPanelElems = kRouteRingPanel;
-constexpr int64_t kChunkElems = kCpAsyncMaxBytes / 2;
 /// The widest wgmma N of the body: its accumulators and the head-reduced
 /// partials (N / 2 registers each) stay within 255 registers a thread; at
 /// N = 256 they spill.
@@ -51,7 +45,7 @@ static_assert(kMaxColumns <= kWgmmaMaxN, "wgmma's N");
 
 /// Shared memory of the key ring and of a tile's chunk scores.
 int64_t ringBytes(int64_t warpgroups, int64_t stages) {
-  return warpgroups * stages * kWgmmaRows * kPanelElems * 2;
+  return warpgroups * stages * kWgmmaRows * kSwizzlePanelElems * 2;
 }
 int64_t scoreBytes(int64_t warpgroups) {
   return warpgroups * kWgmmaRows * 4;
@@ -70,7 +64,7 @@ struct WarpgroupRoute {
   Value q, keys, mask, candS;
   int64_t columns, stages;
 
-  int64_t panels() const { return r.d / kPanelElems; }
+  int64_t panels() const { return r.d / kSwizzlePanelElems; }
   int64_t stepsPerTile() const { return r.hk * panels(); }
 
   Value qs;     ///< staged queries [hk, panels, columns, 64], swizzled
@@ -125,7 +119,7 @@ struct WarpgroupRoute {
     Value p = e.remi(within, e.index(panels()));
     Value slot = e.remi(step, e.index(stages));
     Value base = e.addi(cA, e.muli(tile, e.index(kWgmmaRows)));
-    int64_t perRow = kPanelElems / kChunkElems;
+    int64_t perRow = kSwizzlePanelElems / kChunkElems;
     for (int64_t i = 0; i < kWgmmaRows * perRow / kWarpgroupThreads; ++i) {
       Value c = e.addi(tid, e.index(i * kWarpgroupThreads));
       Value row = e.divi(c, e.index(perRow));
@@ -135,7 +129,7 @@ struct WarpgroupRoute {
       Value ok = e.cmpi(Pred::slt, chunk, cB);
       Value src = e.select(ok, chunk, e.index(0));
       e.copyAsync16(ring, e.swizzledIndex({wgI, slot}, row, x), keys,
-                    {g, src, e.addi(e.muli(p, e.index(kPanelElems)), x)}, ok);
+                    {g, src, e.addi(e.muli(p, e.index(kSwizzlePanelElems)), x)}, ok);
     }
     e.copyAsyncCommit();
   }
@@ -146,7 +140,7 @@ struct WarpgroupRoute {
                                                 SmallVector<Value> at) {
     Value base = e.kMajorDescriptor(tile, at);
     SmallVector<GpuEmitter::WgmmaDesc> descs;
-    for (int64_t kk = 0; kk < kPanelElems / kWgmmaBf16K; ++kk)
+    for (int64_t kk = 0; kk < kSwizzlePanelElems / kWgmmaBf16K; ++kk)
       descs.push_back({base, kk * kWgmmaBf16K * 2 / kWgmmaDescUnitBytes});
     return descs;
   }
@@ -251,7 +245,7 @@ struct WarpgroupRoute {
     stage(e.dim(q, 0), valid);
     int64_t warpgroups = e.threads() / kWarpgroupThreads;
     ring = e.shared(GpuEmitter::swizzledShape({warpgroups, stages},
-                                              kWgmmaRows, kPanelElems),
+                                              kWgmmaRows, kSwizzlePanelElems),
                     r.storage, kTmaSwizzleAlignmentBytes);
     scores = e.shared({warpgroups, kWgmmaRows}, e.f32Type());
 

@@ -67,19 +67,17 @@ std::string constraints(const std::string &kind, int64_t count, bool tied) {
 
 SmallVector<int64_t> GpuEmitter::swizzledShape(SmallVector<int64_t> prefix,
                                                int64_t rows, int64_t cols) {
-  int64_t panel = kSwizzleBytes / 2;
-  prefix.append({cols / panel, rows, panel});
+  prefix.append({cols / kSwizzlePanelElems, rows, kSwizzlePanelElems});
   return prefix;
 }
 
 SmallVector<Value> GpuEmitter::swizzledIndex(SmallVector<Value> prefix,
                                              Value r, Value col) {
-  int64_t panel = kSwizzleBytes / 2;
-  int64_t chunkElems = kCpAsyncMaxBytes / 2;
-  Value chunk = remi(divi(col, index(chunkElems)), index(kSwizzleAtomRows));
+  Value chunk = remi(divi(col, index(kChunkElems)), index(kSwizzleAtomRows));
   Value swizzled =
       arith::XOrIOp::create(b, loc, chunk, remi(r, index(kSwizzleAtomRows)));
-  prefix.append({divi(col, index(panel)), r, muli(swizzled, index(chunkElems))});
+  prefix.append({divi(col, index(kSwizzlePanelElems)), r,
+                 muli(swizzled, index(kChunkElems))});
   return prefix;
 }
 

@@ -239,9 +239,11 @@ CompiledModel::runPlan(const std::string &name, const TensorMap &inputs,
   // A launch or GEMM, and its seconds: profiled, PlanDevice::timed (events
   // on a GPU: queueing and running, not the host's wait); otherwise the
   // host's time to queue it (the entry is timed as a whole at its end).
-  auto run = [&](const std::function<Status()> &work, double &seconds) {
+  // Generic, so an unprofiled step (every decode step's launches) makes
+  // no std::function.
+  auto run = [&](auto &&work, double &seconds) -> Status {
     if (profiling_) {
-      StatusOr<double> t = device_->timed(work);
+      StatusOr<double> t = device_->timed(std::function<Status()>(work));
       if (t.isOk())
         seconds = *t;
       return t.isOk() ? Status::ok() : t.status();
